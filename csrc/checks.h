@@ -1,0 +1,109 @@
+// Argument checks shared by the bindings of minigen._C (csrc/bind.cc, and later GEMM, conv).
+//
+// Each require_* raises ValueError (py::value_error) naming the op, the argument and its shape or
+// dtype, so that a bad call from Python becomes an exception before any kernel touches memory.
+// They read Python objects: call them while holding the GIL, before releasing it for the kernel.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+namespace minigen {
+
+namespace py = pybind11;
+
+// "(2, 3)", "(5,)", "()": a shape or strides as Python prints the tuple.
+inline std::string tuple_str(const py::ssize_t* v, py::ssize_t n) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + (n == 1 ? ",)" : ")");
+}
+
+inline std::string shape_str(const py::array& a) { return tuple_str(a.shape(), a.ndim()); }
+
+inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()); }
+
+[[noreturn]] inline void fail(const char* op, const std::string& msg) {
+  throw py::value_error(std::string(op) + ": " + msg);
+}
+
+// float32 or float64 in native byte order: the two dtypes every kernel is instantiated for.
+inline void require_float(const char* op, const char* name, const py::array& a) {
+  if (!a.dtype().equal(py::dtype::of<float>()) && !a.dtype().equal(py::dtype::of<double>()))
+    fail(op, std::string(name) + " has dtype " + dtype_str(a) + "; expected float32 or float64");
+}
+
+inline void require_same_dtype(const char* op, const char* name, const py::array& a,
+                               const char* ref_name, const py::array& ref) {
+  if (!a.dtype().equal(ref.dtype()))
+    fail(op, std::string(name) + " has dtype " + dtype_str(a) + " but " + ref_name +
+                 " has dtype " + dtype_str(ref));
+}
+
+inline void require_same_shape(const char* op, const char* name, const py::array& a,
+                               const char* ref_name, const py::array& ref) {
+  bool same = a.ndim() == ref.ndim();
+  for (py::ssize_t i = 0; same && i < a.ndim(); ++i) same = a.shape(i) == ref.shape(i);
+  if (!same)
+    fail(op, std::string(name) + " has shape " + shape_str(a) + " but " + ref_name +
+                 " has shape " + shape_str(ref));
+}
+
+// Kernels walk a plain pointer: the elements must be C-contiguous, and aligned to their size
+// (a vector loop may use aligned loads; np.frombuffer at an odd offset is not).
+inline void require_contiguous(const char* op, const char* name, const py::array& a) {
+  if (!(a.flags() & py::array::c_style))
+    fail(op, std::string(name) + " with shape " + shape_str(a) + " and strides " +
+                 tuple_str(a.strides(), a.ndim()) +
+                 " is not C-contiguous; pass np.ascontiguousarray(" + name + ")");
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % a.itemsize() != 0)
+    fail(op, std::string(name) + " is not aligned to its " + std::to_string(a.itemsize()) +
+                 "-byte elements; pass a copy");
+}
+
+// The common case of an elementwise op: `a` has the dtype and shape of `ref` and is contiguous.
+inline void require_like(const char* op, const char* name, const py::array& a,
+                         const char* ref_name, const py::array& ref) {
+  require_same_dtype(op, name, a, ref_name, ref);
+  require_same_shape(op, name, a, ref_name, ref);
+  require_contiguous(op, name, a);
+}
+
+inline void require_writeable(const char* op, const char* name, const py::array& a) {
+  if (!a.writeable()) fail(op, std::string(name) + " is read-only");
+}
+
+// An output may be its input itself (in place), but a shifted view of the same memory would make
+// the result depend on the order the elements are written in, and threads race on it.
+inline void require_no_partial_overlap(const char* op, const char* out_name, const py::array& out,
+                                       const char* in_name, const py::array& in) {
+  const auto* o = static_cast<const char*>(out.data());
+  const auto* i = static_cast<const char*>(in.data());
+  if (o != i && o < i + in.nbytes() && i < o + out.nbytes())
+    fail(op, std::string(out_name) + " overlaps " + in_name +
+                 " without being the same array; pass a separate output");
+}
+
+// Which version of a kernel runs: the plain reference loop or the fast one.
+enum class Impl { ref, fast };
+
+inline Impl parse_impl(const char* op, const std::string& impl) {
+  if (impl == "ref") return Impl::ref;
+  if (impl == "fast") return Impl::fast;
+  fail(op, "impl must be 'ref' or 'fast', got '" + impl + "'");
+}
+
+// Calls f(float{}) or f(double{}) after a's dtype, checked by require_float beforehand; f reads
+// the element type as decltype of its argument.
+template <typename F>
+void dispatch_float(const py::array& a, F&& f) {
+  if (a.dtype().equal(py::dtype::of<float>()))
+    f(float{});
+  else
+    f(double{});
+}
+
+}  // namespace minigen

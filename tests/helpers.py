@@ -1,0 +1,49 @@
+"""One way to hold an op to its references: NumPy for the forward, numeric differences for
+first and second derivatives, and PyTorch (where installed) for the forward and every input
+gradient under a random upstream gradient."""
+import numpy as np
+
+import minigen
+from minigen.testing import gradcheck, gradgradcheck
+
+try:
+    import torch
+except ImportError:  # PyTorch is an optional reference
+    torch = None
+
+
+def check_op(fn, arrays, numpy_fn=None, torch_fn=None, second_order=True, **kwargs):
+    """Check ``fn`` (Tensors -> Tensor) at float64 ``arrays`` against every reference given.
+
+    ``numpy_fn`` takes the arrays, ``torch_fn`` the torch tensors; ``kwargs`` go to the
+    gradient checks (eps, atol, rtol).
+    """
+    inputs = [minigen.tensor(a, dtype=minigen.float64, requires_grad=True) for a in arrays]
+    out = fn(*inputs)
+    if numpy_fn is not None:
+        np.testing.assert_allclose(out.detach().numpy(), numpy_fn(*arrays), rtol=1e-12, atol=1e-12)
+    assert gradcheck(fn, inputs, **kwargs)
+    if second_order:
+        assert gradgradcheck(fn, inputs, **kwargs)
+    if torch_fn is not None:
+        assert_matches_torch(fn, torch_fn, arrays)
+
+
+def assert_matches_torch(fn, torch_fn, arrays, seed=0):
+    """Forward and all input gradients agree with PyTorch, in float64 and float32."""
+    if torch is None:
+        return
+    for dtype, tol in ((np.float64, 1e-10), (np.float32, 1e-4)):
+        ours = [minigen.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        theirs = [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        out, ref = fn(*ours), torch_fn(*theirs)
+        assert out.shape == tuple(ref.shape), (out.shape, ref.shape)
+        assert out.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=tol, atol=tol)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
+        grads = minigen.autograd.grad(out, ours, minigen.tensor(upstream), allow_unused=True)
+        ref_grads = torch.autograd.grad(ref, theirs, torch.tensor(upstream), allow_unused=True)
+        for i, (g, r) in enumerate(zip(grads, ref_grads)):
+            g = np.zeros(arrays[i].shape) if g is None else g.numpy()
+            r = np.zeros(arrays[i].shape) if r is None else r.numpy()
+            np.testing.assert_allclose(g, r, rtol=tol, atol=tol, err_msg=f"gradient of input {i}")

@@ -1,0 +1,25 @@
+"""The README's Python examples run as written."""
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_has_the_examples_this_test_runs():
+    assert len(python_blocks()) == 2
+
+
+def test_the_taste_runs_and_the_penalty_reaches_the_weights():
+    scope = {}
+    exec(python_blocks()[0], scope)
+    assert scope["w"].grad is not None and scope["x"].grad.shape == (4, 3)
+
+
+def test_the_gradient_kit_example_runs():
+    scope = {}
+    exec(python_blocks()[1], scope)
+    scope["test_softplus"]()
