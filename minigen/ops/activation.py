@@ -42,6 +42,18 @@ class LeakyReLUGrad(Function):
         return None, LeakyReLUGrad.apply(x, ggx, ctx.negative_slope), None
 
 
+class ReLU(MaskedPass):
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
+
+    @staticmethod
+    def value(x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def mask(x):
+        return x > 0
+
+
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
@@ -71,8 +83,7 @@ class Tanh(Function):
 
 
 def relu(x):
-    """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
-    return MaskedPass.apply(x, lambda v: np.maximum(v, 0).astype(v.dtype), lambda v: v > 0)
+    return ReLU.apply(x)
 
 
 def leaky_relu(input, negative_slope=0.01):

@@ -1,5 +1,5 @@
 """Elementwise arithmetic: + - * / ** neg, exp log sqrt abs clamp maximum minimum where,
-casts and comparisons.
+and comparisons.
 
 Operands are promoted to a common dtype first (PyTorch's rules) and broadcast by NumPy;
 each backward sums the gradient back to its input's shape with ``sum_to``.
@@ -144,36 +144,60 @@ class Sqrt(Function):
 
 
 class MaskedPass(Function):
-    """Forward computes ``fn(x, *args)``; the gradient is ``gy`` times a mask from ``mask_fn``.
+    """Base of ops ``y = value(x, *args)`` whose derivative is a piecewise-constant mask
+    ``mask(x, *args)``: the gradient is ``gy * mask``, and the mask's own derivative is zero
+    almost everywhere, so it is saved as a constant."""
 
-    This covers abs (mask = sign x), clamp (mask = inside the bounds) and relu (x > 0).
-    """
-
-    @staticmethod
-    def forward(ctx, x, fn, mask_fn):
-        ctx.save_for_backward(mask_fn(x).astype(x.dtype))
-        return fn(x)
+    @classmethod
+    def forward(cls, ctx, x, *args):
+        ctx.save_for_backward(cls.mask(x, *args).astype(x.dtype))
+        return cls.value(x, *args).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
         mask, = ctx.saved_tensors
-        return gy * mask, None, None
+        return (gy * mask,) + (None,) * (len(ctx.inputs) - 1)
+
+
+class Abs(MaskedPass):
+    value = staticmethod(np.abs)
+    mask = staticmethod(np.sign)
+
+
+class Clamp(MaskedPass):
+    """Limits ``[lo, hi]``; the gradient passes where ``lo <= x <= hi`` (as in PyTorch)."""
+
+    @staticmethod
+    def value(x, lo, hi):
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def mask(x, lo, hi):
+        return (x >= lo) & (x <= hi)
 
 
 class Extremum(Function):
-    """``ufunc(a, b)`` for np.maximum / np.minimum. The winner gets the gradient; at a tie
-    each side gets half, as in PyTorch."""
+    """Base of maximum and minimum: the winner gets the gradient; at a tie each side gets
+    half, as in PyTorch."""
 
-    @staticmethod
-    def forward(ctx, a, b, ufunc):
-        out = ufunc(a, b)
+    @classmethod
+    def forward(cls, ctx, a, b):
+        out = cls.ufunc(a, b)
         ctx.save_for_backward(np.where(a == b, 0.5, out == a).astype(out.dtype))
         return out
 
     @staticmethod
     def backward(ctx, gy):
         share_a, = ctx.saved_tensors
-        return _grads(ctx, lambda: gy * share_a, lambda: gy * (1 - share_a)) + (None,)
+        return _grads(ctx, lambda: gy * share_a, lambda: gy * (1 - share_a))
+
+
+class Maximum(Extremum):
+    ufunc = np.maximum
+
+
+class Minimum(Extremum):
+    ufunc = np.minimum
 
 
 class Where(Function):
@@ -231,25 +255,22 @@ def sqrt(x):
 
 
 def abs(x):
-    return MaskedPass.apply(x, np.abs, np.sign)
+    return Abs.apply(x)
 
 
 def clamp(x, min=None, max=None):
     """Limit ``x`` to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    lo = -np.inf if min is None else min
-    hi = np.inf if max is None else max
-    return MaskedPass.apply(x, lambda v: np.clip(v, lo, hi).astype(v.dtype),
-                            lambda v: (v >= lo) & (v <= hi))
+    return Clamp.apply(x, -np.inf if min is None else min, np.inf if max is None else max)
 
 
 def maximum(a, b):
-    return Extremum.apply(*_binary("maximum", a, b), np.maximum)
+    return Maximum.apply(*_binary("maximum", a, b))
 
 
 def minimum(a, b):
-    return Extremum.apply(*_binary("minimum", a, b), np.minimum)
+    return Minimum.apply(*_binary("minimum", a, b))
 
 
 def where(condition, a, b):

@@ -4,6 +4,7 @@ The gradient of a reduction spreads ``gy`` back over the reduced dimensions: res
 the kept-dimension shape, then expand it to the input's shape (times a mask for max).
 """
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -17,8 +18,9 @@ from .shape import expand, reshape
 
 def _spread(gy, in_shape, axes):
     """``gy`` of a reduction over ``axes`` broadcast back to ``in_shape``."""
-    kept = tuple(1 if i in axes else n for i, n in enumerate(in_shape))
-    return expand(reshape(gy, kept), in_shape)
+    if gy.ndim != 0:  # a 0-d gradient (full reduction) expands as it is
+        gy = reshape(gy, tuple(1 if i in axes else n for i, n in enumerate(in_shape)))
+    return expand(gy, in_shape)
 
 
 class Sum(Function):
@@ -71,7 +73,7 @@ def sum(x, dim=None, keepdim=False):
 def mean(x, dim=None, keepdim=False):
     _require_floating("mean", x)
     axes = normalize_dims("mean", dim, x.ndim)
-    count = int(np.prod([x.shape[a] for a in axes]))
+    count = math.prod(x.shape[a] for a in axes)
     return sum(x, axes, keepdim) / count
 
 
@@ -83,7 +85,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = normalize_dims("var", dim, x.ndim)
-    count = int(np.prod([x.shape[a] for a in axes]))
+    count = math.prod(x.shape[a] for a in axes)
     centred = x - mean(x, axes, keepdim=True)
     return sum(centred * centred, axes, keepdim) / builtins.max(count - correction, 0)
 

@@ -4,6 +4,8 @@ sum_to, cat, stack.
 Each backward is the inverse movement, so each is as differentiable as the forward:
 reshape undoes reshape, permute undoes permute, expand and sum_to are each other's gradient.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -90,12 +92,12 @@ def reshape(x, *shape):
 
 def _resolve_shape(shape, x):
     numel = x.numel()
-    known = int(np.prod([n for n in shape if n != -1]))
+    known = math.prod(n for n in shape if n != -1)
     valid = shape.count(-1) <= 1 and all(n >= -1 for n in shape)
     if valid and -1 in shape:
         valid = known != 0 and numel % known == 0
         shape = tuple(numel // known if n == -1 else n for n in shape) if valid else shape
-    if not valid or int(np.prod(shape)) != numel:
+    if not valid or math.prod(shape) != numel:
         raise ValueError(f"reshape: shape {shape} is invalid for input of shape {x.shape} "
                          f"({numel} elements)")
     return shape
@@ -129,7 +131,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     end = normalize_dim("flatten", end_dim, x.ndim)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
+    shape = x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:]
     return reshape(x, shape)
 
 
