@@ -1,0 +1,13 @@
+// One registration function per op family; csrc/bind.cc calls them all from PYBIND11_MODULE.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace minigen {
+
+namespace py = pybind11;
+
+void bind_activation(py::module_& m);  // csrc/bind_activation.cc
+void bind_gemm(py::module_& m);        // csrc/bind_gemm.cc
+
+}  // namespace minigen
