@@ -28,6 +28,8 @@ PYBIND11_MODULE(_C, m) {
   m.doc() = "minigen CPU kernels (C++, OpenMP). Python allocates outputs; kernels write them.";
   bind_activation(m);
   bind_gemm(m);
+  bind_loss(m);
+  bind_penalty(m);
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Number of OpenMP threads the CPU kernels use (n >= 1).");
   m.def("get_num_threads", &get_num_threads, "Number of OpenMP threads the CPU kernels use.");

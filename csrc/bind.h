@@ -9,5 +9,7 @@ namespace py = pybind11;
 
 void bind_activation(py::module_& m);  // csrc/bind_activation.cc
 void bind_gemm(py::module_& m);        // csrc/bind_gemm.cc
+void bind_loss(py::module_& m);        // csrc/bind_loss.cc
+void bind_penalty(py::module_& m);     // csrc/bind_penalty.cc
 
 }  // namespace minigen

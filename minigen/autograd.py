@@ -193,6 +193,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"grad: input {i} was not used to compute the outputs. Pass "
                 "allow_unused=True if a None gradient is what you want for it.")
         g = None if entry is None else entry[1]
+        if entry is not None and g is None:  # reached, but every path's gradient was zero
+            g = Tensor._make(np.zeros_like(t._data))
         result.append(g if g is None or create_graph else g.detach())
     return tuple(result)
 
@@ -230,18 +232,22 @@ def _run(roots, seeds, targets, retain_graph, create_graph):
     """Propagate ``seeds`` back from ``roots``.
 
     Returns ``{id(tensor): (tensor, gradient)}`` for the leaves reached (``targets is None``)
-    or for the ``targets`` reached. A node runs once all the nodes that feed it gradient have.
+    or for the ``targets`` reached. A target the graph reaches but no gradient arrives at (a
+    backward returned None: the derivative is zero) maps to ``(tensor, None)``. A node runs
+    once all the nodes that feed it gradient have.
     """
     target_ids = None if targets is None else {id(t) for t in targets}
     wanted = _wanted_nodes(roots, target_ids)
     pending = {}  # id(node) -> number of wanted nodes still to send it gradient
+    found = {}
     for node in wanted.values():
         for t in node.inputs:
             if t is not None and t.grad_fn is not None and id(t.grad_fn) in wanted:
                 pending[id(t.grad_fn)] = pending.get(id(t.grad_fn), 0) + 1
+            if target_ids is not None and t is not None and id(t) in target_ids:
+                found[id(t)] = (t, None)
 
     node_grads = {}
-    found = {}
     for t, g in zip(roots, seeds):
         _deliver(t, g, node_grads, found, target_ids, wanted)
     ready = [r.grad_fn for r in roots
@@ -287,7 +293,7 @@ def _deliver(t, g, node_grads, found, target_ids, wanted):
 
 def _accumulate(found, t, g):
     entry = found.get(id(t))
-    found[id(t)] = (t, g if entry is None else entry[1] + g)
+    found[id(t)] = (t, g if entry is None or entry[1] is None else entry[1] + g)
 
 
 def _wanted_nodes(roots, target_ids):

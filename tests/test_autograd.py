@@ -197,3 +197,14 @@ def test_gradients_keep_the_dtype_of_their_leaf_under_promotion():
     x32, x64 = leaf([1.0], minigen.float32), leaf([2.0])
     (x32 * x64).sum().backward()
     assert x32.grad.dtype == minigen.float32 and x64.grad.dtype == minigen.float64
+
+
+def test_an_input_reached_only_through_zero_derivatives_gets_zeros():
+    # leaky_relu's input gradient does not depend on x (away from 0): the second derivative
+    # in x is zero, and grad() says so with zeros rather than calling x unused.
+    x = leaf([-1.0, 2.0])
+    g, = grad(minigen.leaky_relu(x, 0.2).sum(), x, create_graph=True)
+    gg, = grad(g.sum(), x, retain_graph=True)
+    np.testing.assert_array_equal(gg.numpy(), [0.0, 0.0])
+    with pytest.raises(RuntimeError, match="input 1 was not used"):
+        grad(g.sum(), [x, leaf([1.0])])

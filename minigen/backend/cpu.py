@@ -1,9 +1,9 @@
 """CPU kernels: NumPy allocates every output, ``minigen._C`` fills it.
 
-Each wrapper makes its inputs C-contiguous (a transposed view becomes a copy; 0-d arrays stay
-0-d, which ``np.ascontiguousarray`` would not do), allocates the output and calls the compiled
-kernel. ``impl`` chooses the plain reference loop (``"ref"``) or
-the fast version (``"fast"``); tests hold one to the other.
+Each wrapper makes its inputs C-contiguous (copying only what is not: the GEMM reads a
+transposed view in place), allocates the output and calls the compiled kernel. ``impl``
+chooses the plain reference loop (``"ref"``) or the fast version (``"fast"``); tests hold one
+to the other.
 """
 import contextlib
 
@@ -36,16 +36,117 @@ def get_num_threads():
     return _C.get_num_threads()
 
 
+def _contiguous(*arrays):
+    """The arrays C-contiguous (copied only where needed; a 0-d array stays 0-d)."""
+    return [np.asarray(a, order="C") for a in arrays]
+
+
+# --- activations -------------------------------------------------------------------------------
+
 def leaky_relu_fwd(x, negative_slope):
-    x = np.asarray(x, order="C")
+    x, = _contiguous(x)
     out = np.empty_like(x)
     _C.leaky_relu_fwd(x, out, negative_slope, impl)
     return out
 
 
 def leaky_relu_bwd(x, grad_out, negative_slope):
-    x = np.asarray(x, order="C")
-    grad_out = np.asarray(grad_out, order="C")
+    x, grad_out = _contiguous(x, grad_out)
     grad_in = np.empty_like(x)
     _C.leaky_relu_bwd(x, grad_out, grad_in, negative_slope, impl)
+    return grad_in
+
+
+# --- matrix products -----------------------------------------------------------------------------
+
+def _gemm_operand(a):
+    """``a`` as a C-contiguous matrix and whether the GEMM should read it transposed.
+
+    A transposed view (``x.T``, what ``transpose`` produces) is passed as the contiguous array
+    it views, with the transpose flag set: the GEMM's packing absorbs the transpose and no copy
+    is made. Anything else that is not contiguous (a broadcast, a strided slice) is copied.
+    """
+    if a.flags.c_contiguous:
+        return a, False
+    if a.T.flags.c_contiguous:
+        return a.T, True
+    return np.ascontiguousarray(a), False
+
+
+def gemm(a, b, out=None, alpha=1.0, beta=0.0):
+    """``out = alpha * a @ b + beta * out`` for matrices; allocates ``out`` when not given."""
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+    (a, trans_a), (b, trans_b) = _gemm_operand(a), _gemm_operand(b)
+    _C.gemm(a, b, out, trans_a, trans_b, alpha, beta, impl)
+    return out
+
+
+def matmul(a, b):
+    """``a @ b`` for arrays of two or more dimensions (batch dimensions broadcast)."""
+    if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
+        # A stack of matrices times one matrix is one tall product: (B*m, k) @ (k, n).
+        return gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    if a.ndim == 2 and b.ndim == 2:
+        return gemm(a, b)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    out = np.empty(batch + (a.shape[-2], b.shape[-1]), dtype=a.dtype)
+    for index in np.ndindex(*batch):
+        gemm(a[index], b[index], out[index])
+    return out
+
+
+def linear(x, weight, bias):
+    """``x @ weight.T + bias`` for x (M, in), weight (out, in): the bias is written first and the
+    GEMM adds onto it (beta = 1), reading weight transposed in place."""
+    out = np.empty((x.shape[0], weight.shape[0]), dtype=x.dtype)
+    if bias is None:
+        return gemm(x, weight.T, out)
+    out[...] = bias
+    return gemm(x, weight.T, out, beta=1.0)
+
+
+# --- losses --------------------------------------------------------------------------------------
+
+def bce_fwd(p, t):
+    p, t = _contiguous(p, t)
+    out = np.empty_like(p)
+    _C.bce_fwd(p, t, out, impl)
+    return out
+
+
+def bce_bwd(p, t, grad_out):
+    p, t, grad_out = _contiguous(p, t, grad_out)
+    grad_in = np.empty_like(p)
+    _C.bce_bwd(p, t, grad_out, grad_in, impl)
+    return grad_in
+
+
+def bce_logits_fwd(x, t):
+    x, t = _contiguous(x, t)
+    out = np.empty_like(x)
+    _C.bce_logits_fwd(x, t, out, impl)
+    return out
+
+
+def bce_logits_bwd(x, t, grad_out):
+    x, t, grad_out = _contiguous(x, t, grad_out)
+    grad_in = np.empty_like(x)
+    _C.bce_logits_bwd(x, t, grad_out, grad_in, impl)
+    return grad_in
+
+
+def gradient_penalty_fwd(grads, target):
+    grads, = _contiguous(grads)
+    out = np.empty((), dtype=grads.dtype)
+    _C.gradient_penalty_fwd(grads, target, out, impl)
+    return out
+
+
+def gradient_penalty_bwd(grads, target, grad_out):
+    grads, = _contiguous(grads)
+    grad_in = np.empty_like(grads)
+    _C.gradient_penalty_bwd(grads, target, float(grad_out), grad_in, impl)
     return grad_in

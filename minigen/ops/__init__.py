@@ -2,28 +2,12 @@
 from .activation import leaky_relu, relu, sigmoid, tanh
 from .common import cast
 from .indexing import index
+from .linear import linear
+from .loss import binary_cross_entropy, binary_cross_entropy_with_logits
 from .matmul import matmul
-from .pointwise import (
-                        abs,
-                        add,
-                        clamp,
-                        div,
-                        eq,
-                        exp,
-                        ge,
-                        gt,
-                        le,
-                        log,
-                        lt,
-                        maximum,
-                        minimum,
-                        mul,
-                        ne,
-                        neg,
-                        pow,
-                        sqrt,
-                        sub,
-                        where,
-)
+from .penalty import critic_gradient_penalty, gradient_penalty
+from .pointwise import (abs, add, clamp, div, eq, exp, ge, gt, le, log, lt, maximum, minimum, mul,
+                        ne, neg, pow, sqrt, sub, where)
 from .reduction import max, mean, sum, var
-from .shape import cat, expand, flatten, permute, reshape, squeeze, stack, sum_to, transpose, unsqueeze, view
+from .shape import (cat, expand, flatten, permute, reshape, squeeze, stack, sum_to, transpose,
+                    unsqueeze, view)

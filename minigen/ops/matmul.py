@@ -2,10 +2,11 @@
 a column and the added dimension removed again, leading dimensions broadcast.
 
 The gradient of C = A @ B is dA = dC @ Bᵀ and dB = Aᵀ @ dC, each summed over broadcast
-batch dimensions: matmuls themselves, so the product is differentiable to any order.
+batch dimensions: matmuls themselves, so the product is differentiable to any order. The
+products run on minigen's GEMM (csrc/cpu/gemm.cc), which reads the transposed operands of the
+backward in place: no transpose is copied.
 """
-import numpy as np
-
+from .. import backend
 from ..autograd import Function
 from .common import broadcast_shape, promote
 from .shape import reshape, sum_to, transpose, unsqueeze
@@ -15,7 +16,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return backend.kernels(a).matmul(a, b)
 
     @staticmethod
     def backward(ctx, gy):

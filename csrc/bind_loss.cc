@@ -1,0 +1,119 @@
+// Bindings of the binary cross-entropy kernels (csrc/cpu/loss.cc): check, release the GIL, call.
+
+#include <cmath>
+
+#include "bind.h"
+#include "checks.h"
+#include "cpu/loss.h"
+
+namespace minigen {
+namespace {
+
+// Checks shared by the four bindings: `inputs` (first one named `first`) and the output all
+// float, alike in dtype and shape, contiguous; the output writeable and apart from the inputs.
+void check_elementwise(const char* op, std::initializer_list<std::pair<const char*, const py::array*>> inputs,
+                       const char* out_name, const py::array& out) {
+  const auto& [first_name, first] = *inputs.begin();
+  require_float(op, first_name, *first);
+  require_contiguous(op, first_name, *first);
+  for (const auto& [name, a] : inputs) require_like(op, name, *a, first_name, *first);
+  require_like(op, out_name, out, first_name, *first);
+  require_writeable(op, out_name, out);
+  for (const auto& [name, a] : inputs) require_no_partial_overlap(op, out_name, out, name, *a);
+}
+
+template <typename T>
+const T* in(const py::array& a) {
+  return static_cast<const T*>(a.data());
+}
+
+template <typename T>
+T* out_ptr(py::array& a) {
+  return static_cast<T*>(a.mutable_data());
+}
+
+// input (n), target (n) -> out (n); ValueError if an input element lies outside [0, 1].
+void bce_fwd(const py::array& input, const py::array& target, py::array out, const std::string& impl) {
+  const char* op = "bce_fwd";
+  const Impl which = parse_impl(op, impl);
+  check_elementwise(op, {{"input", &input}, {"target", &target}}, "out", out);
+  int64_t bad = -1;
+  double bad_value = 0.0;
+  dispatch_float(input, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel = which == Impl::ref ? cpu::bce_fwd_ref<T> : cpu::bce_fwd_fast<T>;
+    {
+      py::gil_scoped_release nogil;
+      bad = kernel(in<T>(input), in<T>(target), out_ptr<T>(out), input.size());
+    }
+    if (bad >= 0) bad_value = double(in<T>(input)[bad]);
+  });
+  if (bad >= 0)
+    fail("binary_cross_entropy",
+         "all elements of input should be between 0 and 1, but element " + std::to_string(bad) +
+             " (flat index) is " + std::to_string(bad_value));
+}
+
+// input, target, grad_out (n) -> grad_in (n)
+void bce_bwd(const py::array& input, const py::array& target, const py::array& grad_out,
+             py::array grad_in, const std::string& impl) {
+  const char* op = "bce_bwd";
+  const Impl which = parse_impl(op, impl);
+  check_elementwise(op, {{"input", &input}, {"target", &target}, {"grad_out", &grad_out}},
+                    "grad_in", grad_in);
+  dispatch_float(input, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel = which == Impl::ref ? cpu::bce_bwd_ref<T> : cpu::bce_bwd_fast<T>;
+    py::gil_scoped_release nogil;
+    kernel(in<T>(input), in<T>(target), in<T>(grad_out), out_ptr<T>(grad_in), input.size());
+  });
+}
+
+// logits (n), target (n) -> out (n)
+void bce_logits_fwd(const py::array& logits, const py::array& target, py::array out,
+                    const std::string& impl) {
+  const char* op = "bce_logits_fwd";
+  const Impl which = parse_impl(op, impl);
+  check_elementwise(op, {{"logits", &logits}, {"target", &target}}, "out", out);
+  dispatch_float(logits, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel = which == Impl::ref ? cpu::bce_logits_fwd_ref<T> : cpu::bce_logits_fwd_fast<T>;
+    py::gil_scoped_release nogil;
+    kernel(in<T>(logits), in<T>(target), out_ptr<T>(out), logits.size());
+  });
+}
+
+// logits, target, grad_out (n) -> grad_in (n)
+void bce_logits_bwd(const py::array& logits, const py::array& target, const py::array& grad_out,
+                    py::array grad_in, const std::string& impl) {
+  const char* op = "bce_logits_bwd";
+  const Impl which = parse_impl(op, impl);
+  check_elementwise(op, {{"logits", &logits}, {"target", &target}, {"grad_out", &grad_out}},
+                    "grad_in", grad_in);
+  dispatch_float(logits, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel = which == Impl::ref ? cpu::bce_logits_bwd_ref<T> : cpu::bce_logits_bwd_fast<T>;
+    py::gil_scoped_release nogil;
+    kernel(in<T>(logits), in<T>(target), in<T>(grad_out), out_ptr<T>(grad_in), logits.size());
+  });
+}
+
+}  // namespace
+
+void bind_loss(py::module_& m) {
+  m.def("bce_fwd", &bce_fwd, py::arg("input").noconvert(), py::arg("target").noconvert(),
+        py::arg("out").noconvert(), py::arg("impl") = "fast",
+        "out = -(t log p + (1 - t) log(1 - p)), logs clamped at -100; p must lie in [0, 1].");
+  m.def("bce_bwd", &bce_bwd, py::arg("input").noconvert(), py::arg("target").noconvert(),
+        py::arg("grad_out").noconvert(), py::arg("grad_in").noconvert(), py::arg("impl") = "fast",
+        "grad_in = grad_out (p - t) / max(p (1 - p), 1e-12).");
+  m.def("bce_logits_fwd", &bce_logits_fwd, py::arg("logits").noconvert(),
+        py::arg("target").noconvert(), py::arg("out").noconvert(), py::arg("impl") = "fast",
+        "out = max(x, 0) - x t + log(1 + exp(-|x|)).");
+  m.def("bce_logits_bwd", &bce_logits_bwd, py::arg("logits").noconvert(),
+        py::arg("target").noconvert(), py::arg("grad_out").noconvert(),
+        py::arg("grad_in").noconvert(), py::arg("impl") = "fast",
+        "grad_in = grad_out (sigmoid(x) - t).");
+}
+
+}  // namespace minigen

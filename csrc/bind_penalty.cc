@@ -1,0 +1,71 @@
+// Bindings of the fused gradient penalty (csrc/cpu/penalty.cc): check, release the GIL, call.
+
+#include "bind.h"
+#include "checks.h"
+#include "cpu/penalty.h"
+
+namespace minigen {
+namespace {
+
+void require_matrix(const char* op, const char* name, const py::array& a) {
+  if (a.ndim() != 2)
+    fail(op, std::string(name) + " must be 2-D (samples, features), got shape " + shape_str(a));
+}
+
+// grads (N, D) -> out (0-d, same dtype) = mean_i (||grads_i|| - target)^2
+void gradient_penalty_fwd(const py::array& grads, double target, py::array out,
+                          const std::string& impl) {
+  const char* op = "gradient_penalty_fwd";
+  const Impl which = parse_impl(op, impl);
+  require_float(op, "grads", grads);
+  require_contiguous(op, "grads", grads);
+  require_matrix(op, "grads", grads);
+  require_same_dtype(op, "out", out, "grads", grads);
+  if (out.ndim() != 0) fail(op, "out must be 0-d, got shape " + shape_str(out));
+  require_writeable(op, "out", out);
+  dispatch_float(grads, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel =
+        which == Impl::ref ? cpu::gradient_penalty_fwd_ref<T> : cpu::gradient_penalty_fwd_fast<T>;
+    const T* g = static_cast<const T*>(grads.data());
+    T* result = static_cast<T*>(out.mutable_data());
+    py::gil_scoped_release nogil;
+    *result = kernel(g, grads.shape(0), grads.shape(1), T(target));
+  });
+}
+
+// grads (N, D), grad_out (a number) -> grad_in (N, D)
+void gradient_penalty_bwd(const py::array& grads, double target, double grad_out,
+                          py::array grad_in, const std::string& impl) {
+  const char* op = "gradient_penalty_bwd";
+  const Impl which = parse_impl(op, impl);
+  require_float(op, "grads", grads);
+  require_contiguous(op, "grads", grads);
+  require_matrix(op, "grads", grads);
+  require_like(op, "grad_in", grad_in, "grads", grads);
+  require_writeable(op, "grad_in", grad_in);
+  require_no_partial_overlap(op, "grad_in", grad_in, "grads", grads);
+  dispatch_float(grads, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel =
+        which == Impl::ref ? cpu::gradient_penalty_bwd_ref<T> : cpu::gradient_penalty_bwd_fast<T>;
+    const T* g = static_cast<const T*>(grads.data());
+    T* gg = static_cast<T*>(grad_in.mutable_data());
+    py::gil_scoped_release nogil;
+    kernel(g, grads.shape(0), grads.shape(1), T(target), T(grad_out), gg);
+  });
+}
+
+}  // namespace
+
+void bind_penalty(py::module_& m) {
+  m.def("gradient_penalty_fwd", &gradient_penalty_fwd, py::arg("grads").noconvert(),
+        py::arg("target"), py::arg("out").noconvert(), py::arg("impl") = "fast",
+        "out[()] = mean over rows i of (||grads[i]||_2 - target)^2.");
+  m.def("gradient_penalty_bwd", &gradient_penalty_bwd, py::arg("grads").noconvert(),
+        py::arg("target"), py::arg("grad_out"), py::arg("grad_in").noconvert(),
+        py::arg("impl") = "fast",
+        "grad_in = grad_out * 2/N * (||g_i|| - target) / ||g_i|| * g_i (0 where the norm is 0).");
+}
+
+}  // namespace minigen

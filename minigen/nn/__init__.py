@@ -1,0 +1,2 @@
+"""Neural-network building blocks. So far: ``minigen.nn.functional``."""
+from . import functional

@@ -1,0 +1,130 @@
+"""Binary cross-entropy, from probabilities and from logits, on csrc/cpu/loss.cc.
+
+The kernels compute the elementwise loss and its gradient; weights and the reduction are
+minigen ops. Each first-order gradient is an op of its own (``BCEGrad``, ``BCEWithLogitsGrad``)
+that is linear in the upstream gradient, so its backward is itself in that argument, and
+whose derivative in the prediction is written in ops: the losses are differentiable twice.
+"""
+from .. import backend
+from ..autograd import Function
+from .activation import sigmoid
+from .common import broadcast_shape, floating, promote
+from .pointwise import clamp, log
+from .reduction import mean, sum
+
+
+class BCE(Function):
+    """l = -(t log p + (1 - t) log(1 - p)), each log clamped at -100 (PyTorch's choice)."""
+
+    @staticmethod
+    def forward(ctx, p, t):
+        ctx.save_for_backward(p, t)
+        return backend.kernels(p).bce_fwd(p, t)
+
+    @staticmethod
+    def backward(ctx, gy):
+        p, t = ctx.saved_tensors
+        gp = BCEGrad.apply(p, t, gy) if ctx.needs_input_grad[0] else None
+        gt = gy * (_clamped_log(1 - p) - _clamped_log(p)) if ctx.needs_input_grad[1] else None
+        return gp, gt
+
+
+class BCEGrad(Function):
+    """gp = gy (p - t) / max(p (1 - p), 1e-12)."""
+
+    @staticmethod
+    def forward(ctx, p, t, gy):
+        ctx.save_for_backward(p, t, gy)
+        return backend.kernels(p).bce_bwd(p, t, gy)
+
+    @staticmethod
+    def backward(ctx, ggp):
+        p, t, gy = ctx.saved_tensors
+        q = p * (1 - p)
+        # d/dp (p - t) / q = (q - (p - t)(1 - 2p)) / q^2 and d/dt = -1 / q, where q > 1e-12
+        return (ggp * gy * (q - (p - t) * (1 - 2 * p)) / (q * q),
+                -ggp * gy / q,
+                BCEGrad.apply(p, t, ggp))
+
+
+class BCEWithLogits(Function):
+    """l = max(x, 0) - x t + log(1 + exp(-|x|)) = BCE(sigmoid(x), t) without overflow."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        ctx.save_for_backward(x, t)
+        return backend.kernels(x).bce_logits_fwd(x, t)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, t = ctx.saved_tensors
+        gx = BCEWithLogitsGrad.apply(x, t, gy) if ctx.needs_input_grad[0] else None
+        return gx, (-gy * x if ctx.needs_input_grad[1] else None)
+
+
+class BCEWithLogitsGrad(Function):
+    """gx = gy (sigmoid(x) - t)."""
+
+    @staticmethod
+    def forward(ctx, x, t, gy):
+        ctx.save_for_backward(x, t, gy)
+        return backend.kernels(x).bce_logits_bwd(x, t, gy)
+
+    @staticmethod
+    def backward(ctx, ggx):
+        x, t, gy = ctx.saved_tensors
+        s = sigmoid(x)
+        return ggx * gy * s * (1 - s), -ggx * gy, BCEWithLogitsGrad.apply(x, t, ggx)
+
+
+def _clamped_log(v):
+    return clamp(log(v), min=-100)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """Binary cross-entropy between probabilities ``input`` and ``target`` (same shape).
+
+    ``-w (t log p + (1 - t) log(1 - p))`` elementwise, logs clamped at -100 so that a
+    saturated prediction gives a large finite loss; ``weight`` broadcasts to the input;
+    ``reduction`` is ``'mean'``, ``'sum'`` or ``'none'``. Probabilities outside [0, 1] raise
+    ``ValueError``; NaN propagates.
+
+    See: torch.nn.functional.binary_cross_entropy
+    """
+    input, target = _operands("binary_cross_entropy", input, target)
+    return _weighted(BCE.apply(input, target), weight, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean"):
+    """Binary cross-entropy of ``sigmoid(input)`` and ``target``, computed from the logits in
+    the stable form ``max(x, 0) - x t + log(1 + exp(-|x|))``: no overflow at any logit.
+
+    See: torch.nn.functional.binary_cross_entropy_with_logits
+    """
+    input, target = _operands("binary_cross_entropy_with_logits", input, target)
+    return _weighted(BCEWithLogits.apply(input, target), weight, reduction,
+                     "binary_cross_entropy_with_logits")
+
+
+def _operands(op, input, target):
+    input = floating(op, input)
+    input, target = promote(op, input, target)
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: target has shape {target.shape} but input has shape "
+                         f"{input.shape}; they must be equal")
+    return input, target
+
+
+def _weighted(loss, weight, reduction, op):
+    if weight is not None:
+        if broadcast_shape(op, weight.shape, loss.shape) != loss.shape:
+            raise ValueError(f"{op}: weight of shape {weight.shape} does not broadcast to the "
+                             f"input's shape {loss.shape}")
+        loss = loss * weight
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
