@@ -150,3 +150,22 @@ def gradient_penalty_bwd(grads, target, grad_out):
     grad_in = np.empty_like(grads)
     _C.gradient_penalty_bwd(grads, target, float(grad_out), grad_in, impl)
     return grad_in
+
+
+# --- normalisation -------------------------------------------------------------------------------
+
+def batch_norm_fwd(x, weight, bias, eps):
+    """x (N, C, S) -> y, and the batch's per-channel mean and biased variance."""
+    x, weight, bias = _contiguous(x, weight, bias)
+    y = np.empty_like(x)
+    mean, var = np.empty(x.shape[1], x.dtype), np.empty(x.shape[1], x.dtype)
+    _C.batch_norm_fwd(x, weight, bias, eps, y, mean, var, impl)
+    return y, mean, var
+
+
+def batch_norm_bwd(x, grad_out, weight, mean, var, eps):
+    x, grad_out, weight = _contiguous(x, grad_out, weight)
+    grad_in = np.empty_like(x)
+    grad_weight, grad_bias = np.empty_like(weight), np.empty_like(weight)
+    _C.batch_norm_bwd(x, grad_out, weight, mean, var, eps, grad_in, grad_weight, grad_bias, impl)
+    return grad_in, grad_weight, grad_bias

@@ -5,6 +5,7 @@ from .indexing import index
 from .linear import linear
 from .loss import binary_cross_entropy, binary_cross_entropy_with_logits
 from .matmul import matmul
+from .norm import batch_norm
 from .penalty import critic_gradient_penalty, gradient_penalty
 from .pointwise import (abs, add, clamp, div, eq, exp, ge, gt, le, log, lt, maximum, minimum, mul,
                         ne, neg, pow, sqrt, sub, where)
