@@ -63,7 +63,8 @@ def test_batch_norm_in_evaluation(x):
 def test_running_statistics_follow_pytorch():
     rng = np.random.default_rng(2)
     x = rng.normal(3.0, 2.0, size=(8, 3, 4, 4))
-    running_mean, running_var = minigen.zeros(3, dtype=minigen.float64), minigen.ones(3, dtype=minigen.float64)
+    running_mean = minigen.zeros(3, dtype=minigen.float64)
+    running_var = minigen.ones(3, dtype=minigen.float64)
     for _ in range(3):
         F.batch_norm(minigen.tensor(x), running_mean, running_var, training=True, momentum=0.2)
     count = 8 * 4 * 4

@@ -169,3 +169,32 @@ def batch_norm_bwd(x, grad_out, weight, mean, var, eps):
     grad_weight, grad_bias = np.empty_like(weight), np.empty_like(weight)
     _C.batch_norm_bwd(x, grad_out, weight, mean, var, eps, grad_in, grad_weight, grad_bias, impl)
     return grad_in, grad_weight, grad_bias
+
+
+# --- convolution ---------------------------------------------------------------------------------
+# geometry = (stride, padding, dilation) as pairs, and groups; output sizes come from the caller.
+
+def conv2d_fwd(x, w, stride, padding, dilation, groups):
+    """x (N, C_in, H, W), w (C_out, C_in/groups, kH, kW) -> y (N, C_out, H_out, W_out)."""
+    x, w = _contiguous(x, w)
+    out_hw = [(n + 2 * p - d * (k - 1) - 1) // s + 1
+              for n, k, s, p, d in zip(x.shape[2:], w.shape[2:], stride, padding, dilation)]
+    y = np.empty((x.shape[0], w.shape[0], *out_hw), dtype=x.dtype)
+    _C.conv2d_fwd(x, w, y, stride, padding, dilation, groups, impl)
+    return y
+
+
+def conv2d_bwd_input(gy, w, in_hw, stride, padding, dilation, groups):
+    """The input gradient of conv2d (= conv_transpose2d): -> gx (N, C_in, *in_hw)."""
+    gy, w = _contiguous(gy, w)
+    gx = np.empty((gy.shape[0], w.shape[1] * groups, *in_hw), dtype=gy.dtype)
+    _C.conv2d_bwd_input(gy, w, gx, stride, padding, dilation, groups, impl)
+    return gx
+
+
+def conv2d_bwd_weight(x, gy, w_shape, stride, padding, dilation, groups):
+    """The weight gradient of conv2d: -> gw of shape w_shape."""
+    x, gy = _contiguous(x, gy)
+    gw = np.empty(w_shape, dtype=x.dtype)
+    _C.conv2d_bwd_weight(x, gy, gw, stride, padding, dilation, groups, impl)
+    return gw

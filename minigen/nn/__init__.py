@@ -1,2 +1,5 @@
-"""Neural-network building blocks. So far: ``minigen.nn.functional``."""
-from . import functional
+"""Neural-network building blocks with PyTorch's names: modules, layers, initialisation and
+the functional ops (``minigen.nn.functional``)."""
+from . import functional, init
+from .layers import BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Linear
+from .module import Module, ModuleList, Parameter, Sequential

@@ -1,6 +1,7 @@
 """Every differentiable op, by family. Tensor methods and the ``minigen`` namespace call these."""
 from .activation import leaky_relu, relu, sigmoid, tanh
 from .common import cast
+from .conv import conv2d, conv_transpose2d
 from .indexing import index
 from .linear import linear
 from .loss import binary_cross_entropy, binary_cross_entropy_with_logits

@@ -1,0 +1,140 @@
+"""The layers models are built from: affine, convolution, batch norm, activations, reshaping.
+
+Each is a thin Module over a functional op, with PyTorch's constructor arguments, parameter
+names (so ``state_dict`` keys match) and default initialisation.
+"""
+import numpy as np
+
+from .. import dtypes, ops
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+
+
+def _empty(*shape):
+    return Parameter(np.empty(shape, dtype=dtypes.default_float))
+
+
+class Linear(Module):
+    """y = x Wᵀ + b, weight (out_features, in_features)."""
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = _empty(out_features, in_features)
+        self.register_parameter("bias", _empty(out_features) if bias else None)
+        init.default_layer_init_(self.weight, self.bias)
+
+    def forward(self, x):
+        return ops.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+class _ConvNd(Module):
+    """What Conv2d and ConvTranspose2d share: geometry, parameters, initialisation, repr."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                 bias, weight_shape):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{type(self).__name__}: groups={groups} must divide in_channels="
+                             f"{in_channels} and out_channels={out_channels}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
+        self.padding, self.dilation, self.groups = _pair(padding), _pair(dilation), groups
+        self.weight = _empty(*weight_shape, *self.kernel_size)
+        self.register_parameter("bias", _empty(out_channels) if bias else None)
+        init.default_layer_init_(self.weight, self.bias)
+
+    def extra_repr(self):
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        for name, default in (("padding", (0, 0)), ("dilation", (1, 1)), ("groups", 1)):
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution; weight (out_channels, in_channels / groups, kH, kW)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, (out_channels, in_channels // groups))
+
+    def forward(self, x):
+        return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                          self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """2-D transposed convolution; weight (in_channels, out_channels / groups, kH, kW)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, (in_channels, out_channels // groups))
+        self.output_padding = _pair(output_padding)
+
+    def forward(self, x):
+        return ops.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                    self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self):
+        extra = f", output_padding={self.output_padding}" if self.output_padding != (0, 0) else ""
+        return super().extra_repr() + extra
+
+
+class _BatchNorm(Module):
+    """Batch normalisation over the channel dimension (1) of its expected input ranks."""
+
+    ranks = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 *, bias=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.register_parameter("weight", Parameter(np.ones(num_features)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_features)) if affine and bias else None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, dtypes.float32)))
+            self.register_buffer("running_var", Tensor._make(np.ones(num_features, dtypes.float32)))
+            self.register_buffer("num_batches_tracked", Tensor._make(np.zeros((), dtypes.int64)))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def forward(self, x):
+        if x.ndim not in self.ranks:
+            raise ValueError(f"{type(self).__name__}: expected a {' or '.join(map(str, self.ranks))}-D "
+                             f"input, got shape {x.shape}")
+        use_batch_statistics = self.training or not self.track_running_stats
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked._data += 1
+        return ops.batch_norm(x, self.running_mean if self.track_running_stats else None,
+                              self.running_var if self.track_running_stats else None,
+                              self.weight, self.bias, use_batch_statistics, self.momentum, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """For (N, C) or (N, C, L) inputs."""
+    ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """For (N, C, H, W) inputs."""
+    ranks = (4,)

@@ -1,0 +1,231 @@
+"""``Module``, ``Parameter`` and the containers, with PyTorch's names and state_dict keys.
+
+A Module holds Parameters (leaves that require grad), buffers (state saved with the model
+but not trained, such as BatchNorm's running statistics) and sub-modules, found by attribute
+assignment as in PyTorch: ``self.conv = Conv2d(...)`` registers a child named ``conv``.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import backend, dtypes
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's trainable state: a leaf that requires grad."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        array = data._data if isinstance(data, Tensor) else np.asarray(data, dtypes.default_float)
+        Tensor.__init__(self, array, dtype=array.dtype, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model: subclass it and write ``forward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- registration ---------------------------------------------------------------------------
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"call Module.__init__() in {type(self).__name__}.__init__ "
+                                 "before assigning attributes")
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        for table in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(table, {})
+            if name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def register_buffer(self, name, tensor):
+        """State saved in ``state_dict`` but not trained (``None`` keeps the name, empty)."""
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+
+    def register_parameter(self, name, parameter):
+        """Register ``parameter`` (or ``None``, for an absent bias) under ``name``."""
+        self.__dict__.pop(name, None)
+        self._parameters[name] = parameter
+
+    # --- traversal ------------------------------------------------------------------------------
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (module for _, module in self.named_modules())
+
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def children(self):
+        return iter(self._modules.values())
+
+    def _named(self, table, recurse):
+        modules = self.named_modules() if recurse else [("", self)]
+        for prefix, module in modules:
+            for name, value in getattr(module, table).items():
+                if value is not None:
+                    yield (f"{prefix}.{name}" if prefix else name), value
+
+    def named_parameters(self, recurse=True):
+        return self._named("_parameters", recurse)
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse))
+
+    def named_buffers(self, recurse=True):
+        return self._named("_buffers", recurse)
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse))
+
+    def apply(self, fn):
+        """Call ``fn`` on every sub-module, children first, then on this module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # --- modes and gradients --------------------------------------------------------------------
+
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            p.grad = None if set_to_none or p.grad is None else p.grad * 0
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, device):
+        """Only the CPU exists so far: validates ``device`` and returns the module."""
+        backend.device(device)
+        return self
+
+    # --- state --------------------------------------------------------------------------------
+
+    def state_dict(self):
+        """Every parameter and buffer by its dotted name, as detached tensors (PyTorch's keys)."""
+        state = OrderedDict()
+        for prefix, module in self.named_modules():
+            for table in (module._parameters, module._buffers):
+                for name, value in table.items():
+                    if value is not None:
+                        state[f"{prefix}.{name}" if prefix else name] = value.detach()
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into this module's parameters and buffers, checking names and shapes.
+
+        Returns ``(missing_keys, unexpected_keys)``; with ``strict`` either being non-empty is
+        an error, as is any shape mismatch.
+        """
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != target.shape:
+                raise ValueError(f"load_state_dict: {key} has shape {array.shape} in the state "
+                                 f"dict but {target.shape} in the module")
+            target._data[...] = array  # in place: the module's tensors stay the same objects
+        return missing, unexpected
+
+    # --- description ----------------------------------------------------------------------------
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                 for name, child in self._modules.items()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after the other; ``Sequential(a, b)(x) == b(a(x))``."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, module in enumerate(modules):
+            setattr(self, str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index):
+        return list(self._modules.values())[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent module sees."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module):
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, index):
+        return list(self._modules.values())[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())

@@ -1,0 +1,171 @@
+"""conv2d and conv_transpose2d as ops: values, first and second derivatives, PyTorch, sizes,
+adjointness, the modules, and the errors PyTorch raises too."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import minigen
+import minigen.nn as nn
+import minigen.nn.functional as F
+from minigen.testing import gradcheck, gradgradcheck
+from minigen.testing import strategies as mst
+
+from helpers import assert_matches_torch, torch
+
+# Small configurations for the numeric checks (each Jacobian column is a forward pass).
+SMALL = mst.conv_configs(max_side=5, max_channels=2, max_kernel=3, max_batch=2)
+
+
+def arrays_for(config, seed, transposed=False):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(config.y_shape if transposed else config.x_shape)
+    weight = 0.5 * rng.standard_normal(config.weight_shape)
+    bias = rng.standard_normal(config.in_channels if transposed else config.out_channels)
+    return x, weight, bias
+
+
+@given(config=SMALL, seed=st.integers(0, 99))
+def test_conv2d_gradients(config, seed):
+    x, weight, bias = (minigen.tensor(a, requires_grad=True) for a in arrays_for(config, seed))
+
+    def fn(x, weight, bias):
+        return F.conv2d(x, weight, bias, **config.conv2d_kwargs())
+
+    assert gradcheck(fn, [x, weight, bias])
+    assert gradgradcheck(fn, [x, weight, bias], fast_mode=True)
+
+
+@given(config=SMALL, seed=st.integers(0, 99))
+def test_conv_transpose2d_gradients(config, seed):
+    x, weight, bias = (minigen.tensor(a, requires_grad=True)
+                       for a in arrays_for(config, seed, transposed=True))
+
+    def fn(x, weight, bias):
+        return F.conv_transpose2d(x, weight, bias, **config.conv_transpose2d_kwargs())
+
+    assert gradcheck(fn, [x, weight, bias])
+    assert gradgradcheck(fn, [x, weight, bias], fast_mode=True)
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
+@given(config=mst.conv_configs(), seed=st.integers(0, 99))
+def test_conv2d_matches_pytorch(config, seed):
+    assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, **config.conv2d_kwargs()),
+                         lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **config.conv2d_kwargs()),
+                         arrays_for(config, seed))
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
+@given(config=mst.conv_configs(), seed=st.integers(0, 99))
+def test_conv_transpose2d_matches_pytorch(config, seed):
+    kwargs = config.conv_transpose2d_kwargs()
+    assert_matches_torch(lambda x, w, b: F.conv_transpose2d(x, w, b, **kwargs),
+                         lambda x, w, b: torch.nn.functional.conv_transpose2d(x, w, b, **kwargs),
+                         arrays_for(config, seed, transposed=True))
+
+
+@given(config=mst.conv_configs(), seed=st.integers(0, 99))
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(config, seed):
+    x, weight, _ = arrays_for(config, seed)
+    y = np.random.default_rng(seed + 1).standard_normal(config.y_shape)
+    forward = F.conv2d(minigen.tensor(x), minigen.tensor(weight), **config.conv2d_kwargs())
+    backward = F.conv_transpose2d(minigen.tensor(y), minigen.tensor(weight),
+                                  **config.conv_transpose2d_kwargs())
+    assert forward.shape == config.y_shape
+    assert backward.shape == config.x_shape  # the size formula, output_padding included
+    np.testing.assert_allclose(np.sum(forward.numpy() * y), np.sum(x * backward.numpy()),
+                               rtol=1e-11, atol=1e-11)
+
+
+@given(config=SMALL, seed=st.integers(0, 99))
+def test_backward_is_linear_in_the_upstream_gradient(config, seed):
+    x, weight, _ = (minigen.tensor(a, requires_grad=True) for a in arrays_for(config, seed))
+    y = F.conv2d(x, weight, **config.conv2d_kwargs())
+    rng = np.random.default_rng(seed)
+    g1, g2 = (minigen.tensor(rng.standard_normal(y.shape)) for _ in range(2))
+    grads = [minigen.autograd.grad(y, [x, weight], g, retain_graph=True) for g in (g1, g2, 2 * g1 + g2)]
+    for i in range(2):
+        np.testing.assert_allclose(grads[2][i].numpy(), 2 * grads[0][i].numpy() + grads[1][i].numpy(),
+                                   rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [
+    # (x shape, weight shape, kwargs): 1x1 kernel; kernel as large as the padded input;
+    # stride larger than the kernel; batch 1 with groups
+    ((2, 3, 5, 4), (4, 3, 1, 1), {}),
+    ((1, 2, 3, 5), (3, 2, 5, 7), {"padding": 1}),
+    ((2, 1, 9, 7), (2, 1, 2, 2), {"stride": 3}),
+    ((1, 4, 6, 6), (4, 2, 3, 3), {"groups": 2, "dilation": 2, "padding": 2}),
+])
+def test_edge_cases(case):
+    x_shape, w_shape, kwargs = case
+    rng = np.random.default_rng(0)
+    x, w = (minigen.tensor(rng.standard_normal(s), requires_grad=True) for s in (x_shape, w_shape))
+    assert gradcheck(lambda x, w: F.conv2d(x, w, **kwargs), [x, w])
+    if torch is not None:
+        assert_matches_torch(lambda x, w: F.conv2d(x, w, **kwargs),
+                             lambda x, w: torch.nn.functional.conv2d(x, w, **kwargs),
+                             [x.detach().numpy(), w.detach().numpy()])
+
+
+def test_the_dcgan_generator_input_layer():
+    # W2's first layer: ConvTranspose2d(100, 256, k7) on a 1x1 input (64 here reduced to 3).
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((3, 100, 1, 1)), 0.02 * rng.standard_normal((100, 256, 7, 7))
+    out = F.conv_transpose2d(minigen.tensor(x), minigen.tensor(w))
+    assert out.shape == (3, 256, 7, 7)
+    np.testing.assert_allclose(out.numpy(), np.einsum("nc,cokl->nokl", x[:, :, 0, 0], w), rtol=1e-12)
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.Conv2d(3, 4, 3, stride=2, padding=1),
+    lambda lib: lib.nn.Conv2d(4, 2, (2, 3), dilation=2, groups=2, bias=False),
+    lambda lib: lib.nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1),
+    lambda lib: lib.nn.ConvTranspose2d(2, 4, 3, stride=2, output_padding=1, groups=2),
+])
+def test_modules_match_pytorch_with_the_same_state(make):
+    ours, theirs = make(minigen), make(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(2).standard_normal((2, ours.in_channels, 7, 6)).astype(np.float32)
+    np.testing.assert_allclose(ours(minigen.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert repr(ours) == repr(theirs)
+
+
+def test_default_initialisation_is_pytorchs():
+    conv = nn.Conv2d(8, 16, 3)  # fan_in = 8 * 3 * 3
+    bound = 1 / np.sqrt(72)
+    for p in (conv.weight, conv.bias):
+        values = p.detach().numpy()
+        assert values.min() >= -bound and values.max() <= bound and values.std() > bound / 3
+    transposed = nn.ConvTranspose2d(8, 16, 3)  # PyTorch takes fan_in from dimension 1: 16 * 9
+    assert np.abs(transposed.weight.detach().numpy()).max() <= 1 / np.sqrt(144)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.conv2d(minigen.zeros(1, 3, 5, 5), minigen.zeros(4, 2, 3, 3)),
+     r"input \(1, 3, 5, 5\) has 3 channels but weight \(4, 2, 3, 3\) with groups=1 expects 2"),
+    (lambda: F.conv2d(minigen.zeros(1, 1, 2, 2), minigen.zeros(1, 1, 5, 5)),
+     r"kernel \(5, 5\) with dilation \(1, 1\) is larger than the padded input \(2, 2\)"),
+    (lambda: F.conv2d(minigen.zeros(1, 1, 5, 5), minigen.zeros(1, 1, 3, 3), stride=0),
+     r"stride must be >= 1, got 0"),
+    (lambda: F.conv2d(minigen.zeros(1, 1, 5, 5), minigen.zeros(1, 1, 3, 3), dilation=(1, -1)),
+     r"dilation must be >= 1"),
+    (lambda: F.conv2d(minigen.zeros(1, 4, 5, 5), minigen.zeros(3, 2, 3, 3), groups=2),
+     r"groups=2 does not divide the 3 output channels"),
+    (lambda: F.conv2d(minigen.zeros(3, 5, 5), minigen.zeros(1, 3, 3, 3)),
+     r"expected a 4-D input"),
+    (lambda: F.conv_transpose2d(minigen.zeros(1, 2, 3, 3), minigen.zeros(2, 1, 3, 3), stride=2,
+                                output_padding=2),
+     r"output_padding \(2, 2\) must be smaller than either stride \(2, 2\) or dilation \(1, 1\)"),
+    (lambda: F.conv_transpose2d(minigen.zeros(1, 3, 3, 3), minigen.zeros(2, 1, 3, 3)),
+     r"input \(1, 3, 3, 3\) has 3 channels but weight \(2, 1, 3, 3\)"),
+    (lambda: F.conv2d(minigen.zeros(1, 1, 5, 5), minigen.zeros(2, 1, 3, 3), minigen.zeros(3)),
+     r"bias has shape \(3,\) but the output has 2 channels"),
+    (lambda: nn.Conv2d(3, 4, 3, groups=2), r"groups=2 must divide in_channels=3"),
+])
+def test_invalid_convolutions_are_refused_with_the_numbers(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
