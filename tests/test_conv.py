@@ -114,7 +114,8 @@ def test_the_dcgan_generator_input_layer():
     x, w = rng.standard_normal((3, 100, 1, 1)), 0.02 * rng.standard_normal((100, 256, 7, 7))
     out = F.conv_transpose2d(minigen.tensor(x), minigen.tensor(w))
     assert out.shape == (3, 256, 7, 7)
-    np.testing.assert_allclose(out.numpy(), np.einsum("nc,cokl->nokl", x[:, :, 0, 0], w), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), np.einsum("nc,cokl->nokl", x[:, :, 0, 0], w),
+                               rtol=1e-12, atol=1e-13)
 
 
 @pytest.mark.skipif(torch is None, reason="PyTorch is the reference")

@@ -56,8 +56,9 @@ class _ConvNd(Module):
     def extra_repr(self):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
-        for name, default in (("padding", (0, 0)), ("dilation", (1, 1)), ("groups", 1)):
-            if getattr(self, name) != default:
+        for name, default in (("padding", (0, 0)), ("dilation", (1, 1)),
+                              ("output_padding", (0, 0)), ("groups", 1)):
+            if getattr(self, name, default) != default:
                 text += f", {name}={getattr(self, name)}"
         return text + ("" if self.bias is not None else ", bias=False")
 
@@ -87,10 +88,6 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, x):
         return ops.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                     self.output_padding, self.groups, self.dilation)
-
-    def extra_repr(self):
-        extra = f", output_padding={self.output_padding}" if self.output_padding != (0, 0) else ""
-        return super().extra_repr() + extra
 
 
 class _BatchNorm(Module):

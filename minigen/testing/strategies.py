@@ -128,8 +128,8 @@ class ConvConfig(NamedTuple):
 
 
 @st.composite
-def conv_configs(draw, max_side=9, max_channels=4, max_kernel=5, max_stride=3, max_dilation=2,
-                 max_batch=3):
+def conv_configs(draw, max_side=9, max_channels=4, max_kernel=5, min_stride=1, max_stride=3,
+                 max_dilation=2, max_batch=3):
     """Valid convolution configurations, awkward ones included: spatial sizes 1 to 9 (odd,
     non-square), 1 to 4 channels per group, kernels 1 to 5, strides 1 to 3, any padding below
     the kernel, dilation, groups, output_padding below the stride, batch 1 to 3.
@@ -143,7 +143,7 @@ def conv_configs(draw, max_side=9, max_channels=4, max_kernel=5, max_stride=3, m
     kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
     dilation = (draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation)))
     padding = tuple(draw(st.integers(0, k - 1)) for k in kernel)
-    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
+    stride = (draw(st.integers(min_stride, max_stride)), draw(st.integers(min_stride, max_stride)))
     # the smallest input the kernel fits in, then anything up to max_side
     sizes = []
     for k, p, d in zip(kernel, padding, dilation):

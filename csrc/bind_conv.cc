@@ -1,0 +1,194 @@
+// Bindings of the convolution kernels (csrc/cpu/conv.cc): check every argument, release the GIL,
+// call.
+//
+// Each primitive has three arrays, named here by their role in the forward conv2d: the input x
+// (gx for conv2d_bwd_input), the weight w (gw for conv2d_bwd_weight), the output y (gy for the
+// two gradients). Their shapes must fit together as in conv2d, whichever of them is written.
+
+#include <string>
+#include <utility>
+
+#include "bind.h"
+#include "checks.h"
+#include "cpu/conv.h"
+
+namespace minigen {
+namespace {
+
+using Pair = std::pair<int, int>;  // (height, width): stride, padding, dilation
+
+std::string pair_str(int64_t h, int64_t w) {
+  return "(" + std::to_string(h) + ", " + std::to_string(w) + ")";
+}
+
+std::string pair_str(Pair p) { return pair_str(p.first, p.second); }
+
+struct Arg {
+  const char* name;
+  const py::array& a;
+};
+
+// Checks everything a conv kernel relies on and returns its sizes: hyper-parameters in range,
+// one float dtype, 4-D C-contiguous arrays, channels that split into groups, a kernel that fits
+// the padded input, and the output side's shape equal to what conv2d gives for the other two.
+cpu::Conv2dShape check_conv(const char* op, Arg input, Arg weight, Arg output, Pair stride,
+                            Pair padding, Pair dilation, int groups) {
+  if (stride.first < 1 || stride.second < 1)
+    fail(op, "stride must be positive, got " + pair_str(stride));
+  if (padding.first < 0 || padding.second < 0)
+    fail(op, "padding must be non-negative, got " + pair_str(padding));
+  if (dilation.first < 1 || dilation.second < 1)
+    fail(op, "dilation must be positive, got " + pair_str(dilation));
+  if (groups < 1) fail(op, "groups must be >= 1, got " + std::to_string(groups));
+
+  require_float(op, input.name, input.a);
+  for (const Arg& arg : {weight, output})
+    require_same_dtype(op, arg.name, arg.a, input.name, input.a);
+  const char* layouts[] = {"(N, C_in, H, W)", "(C_out, C_in / groups, kH, kW)",
+                           "(N, C_out, H_out, W_out)"};
+  int role = 0;
+  for (const Arg& arg : {input, weight, output}) {
+    if (arg.a.ndim() != 4)
+      fail(op, std::string(arg.name) + " must be 4-D " + layouts[role] + ", got shape " +
+                   shape_str(arg.a));
+    require_contiguous(op, arg.name, arg.a);
+    ++role;
+  }
+
+  const py::array &x = input.a, &w = weight.a, &y = output.a;
+  const std::string x_desc = std::string(input.name) + " (N, C_in, H, W) = " + shape_str(x);
+  const std::string w_desc =
+      std::string(weight.name) + " (C_out, C_in / groups, kH, kW) = " + shape_str(w);
+  cpu::Conv2dShape s{};
+  s.N = x.shape(0), s.C_in = x.shape(1), s.H = x.shape(2), s.W = x.shape(3);
+  s.C_out = w.shape(0), s.kH = w.shape(2), s.kW = w.shape(3);
+  s.stride_h = stride.first, s.stride_w = stride.second;
+  s.pad_h = padding.first, s.pad_w = padding.second;
+  s.dil_h = dilation.first, s.dil_w = dilation.second;
+  s.groups = groups;
+
+  if (s.C_in % groups != 0 || s.C_out % groups != 0)
+    fail(op, "groups = " + std::to_string(groups) + " must divide C_in = " +
+                 std::to_string(s.C_in) + " and C_out = " + std::to_string(s.C_out) + " (" +
+                 x_desc + ", " + w_desc + ")");
+  if (w.shape(1) != s.C_in / groups)
+    fail(op, w_desc + " does not fit " + x_desc + " with groups = " + std::to_string(groups) +
+                 ": expected C_in / groups = " + std::to_string(s.C_in / groups) +
+                 " in dimension 1");
+  if (s.kH < 1 || s.kW < 1) fail(op, w_desc + ": the kernel must be at least 1 x 1");
+
+  // The dilated kernel spans dil * (k - 1) + 1 pixels; at least one window must fit.
+  const int64_t span_h = s.dil_h * (s.kH - 1) + 1, span_w = s.dil_w * (s.kW - 1) + 1;
+  const int64_t padded_h = s.H + 2 * s.pad_h, padded_w = s.W + 2 * s.pad_w;
+  if (span_h > padded_h || span_w > padded_w)
+    fail(op, "the kernel " + pair_str(s.kH, s.kW) + " with dilation " + pair_str(dilation) +
+                 " spans " + pair_str(span_h, span_w) + " pixels, more than the padded input: " +
+                 x_desc + " with padding " + pair_str(padding) + " is " +
+                 pair_str(padded_h, padded_w));
+  s.H_out = (padded_h - span_h) / s.stride_h + 1;
+  s.W_out = (padded_w - span_w) / s.stride_w + 1;
+
+  const py::ssize_t expected[4] = {s.N, s.C_out, s.H_out, s.W_out};
+  bool same = true;
+  for (int i = 0; i < 4; ++i) same = same && y.shape(i) == expected[i];
+  if (!same)
+    fail(op, std::string(output.name) + " has shape " + shape_str(y) + " but " + x_desc + ", " +
+                 w_desc + ", stride " + pair_str(stride) + ", padding " + pair_str(padding) +
+                 ", dilation " + pair_str(dilation) + ", groups " + std::to_string(groups) +
+                 " give (N, C_out, H_out, W_out) = " + tuple_str(expected, 4));
+  return s;
+}
+
+// The kernels write their output while reading both inputs: it may share no memory with them,
+// not even be one of them.
+void require_separate_output(const char* op, Arg out, std::initializer_list<Arg> inputs) {
+  require_writeable(op, out.name, out.a);
+  const auto* o = static_cast<const char*>(out.a.data());
+  for (const Arg& in : inputs) {
+    const auto* i = static_cast<const char*>(in.a.data());
+    if (out.a.nbytes() > 0 && in.a.nbytes() > 0 && o < i + in.a.nbytes() &&
+        i < o + out.a.nbytes())
+      fail(op, std::string(out.name) + " overlaps " + in.name + "; pass a separate output");
+  }
+}
+
+// x (N, C_in, H, W), w (C_out, C_in / groups, kH, kW) -> y (N, C_out, H_out, W_out)
+void conv2d_fwd(const py::array& x, const py::array& w, py::array y, Pair stride, Pair padding,
+                Pair dilation, int groups, const std::string& impl) {
+  const char* op = "conv2d_fwd";
+  const Impl which = parse_impl(op, impl);
+  const cpu::Conv2dShape s =
+      check_conv(op, {"x", x}, {"w", w}, {"y", y}, stride, padding, dilation, groups);
+  require_separate_output(op, {"y", y}, {{"x", x}, {"w", w}});
+  dispatch_float(x, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel = which == Impl::ref ? cpu::conv2d_fwd_ref<T> : cpu::conv2d_fwd_fast<T>;
+    const T* xp = static_cast<const T*>(x.data());
+    const T* wp = static_cast<const T*>(w.data());
+    T* yp = static_cast<T*>(y.mutable_data());
+    py::gil_scoped_release nogil;
+    kernel(s, xp, wp, yp);
+  });
+}
+
+// gy (N, C_out, H_out, W_out), w (C_out, C_in / groups, kH, kW) -> gx (N, C_in, H, W); gx's H, W
+// are the caller's choice (conv_transpose2d's output_padding) among those that give H_out, W_out.
+void conv2d_bwd_input(const py::array& gy, const py::array& w, py::array gx, Pair stride,
+                      Pair padding, Pair dilation, int groups, const std::string& impl) {
+  const char* op = "conv2d_bwd_input";
+  const Impl which = parse_impl(op, impl);
+  const cpu::Conv2dShape s =
+      check_conv(op, {"gx", gx}, {"w", w}, {"gy", gy}, stride, padding, dilation, groups);
+  require_separate_output(op, {"gx", gx}, {{"gy", gy}, {"w", w}});
+  dispatch_float(gy, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel =
+        which == Impl::ref ? cpu::conv2d_bwd_input_ref<T> : cpu::conv2d_bwd_input_fast<T>;
+    const T* gyp = static_cast<const T*>(gy.data());
+    const T* wp = static_cast<const T*>(w.data());
+    T* gxp = static_cast<T*>(gx.mutable_data());
+    py::gil_scoped_release nogil;
+    kernel(s, gyp, wp, gxp);
+  });
+}
+
+// x (N, C_in, H, W), gy (N, C_out, H_out, W_out) -> gw (C_out, C_in / groups, kH, kW)
+void conv2d_bwd_weight(const py::array& x, const py::array& gy, py::array gw, Pair stride,
+                       Pair padding, Pair dilation, int groups, const std::string& impl) {
+  const char* op = "conv2d_bwd_weight";
+  const Impl which = parse_impl(op, impl);
+  const cpu::Conv2dShape s =
+      check_conv(op, {"x", x}, {"gw", gw}, {"gy", gy}, stride, padding, dilation, groups);
+  require_separate_output(op, {"gw", gw}, {{"x", x}, {"gy", gy}});
+  dispatch_float(x, [&](auto zero) {
+    using T = decltype(zero);
+    const auto kernel =
+        which == Impl::ref ? cpu::conv2d_bwd_weight_ref<T> : cpu::conv2d_bwd_weight_fast<T>;
+    const T* xp = static_cast<const T*>(x.data());
+    const T* gyp = static_cast<const T*>(gy.data());
+    T* gwp = static_cast<T*>(gw.mutable_data());
+    py::gil_scoped_release nogil;
+    kernel(s, xp, gyp, gwp);
+  });
+}
+
+}  // namespace
+
+void bind_conv(py::module_& m) {
+  m.def("conv2d_fwd", &conv2d_fwd, py::arg("x").noconvert(), py::arg("w").noconvert(),
+        py::arg("y").noconvert(), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+        py::arg("groups"), py::arg("impl") = "fast",
+        "y = conv2d(x, w) (PyTorch's cross-correlation, no bias); stride, padding, dilation are "
+        "(h, w) pairs. impl: 'ref' or 'fast'.");
+  m.def("conv2d_bwd_input", &conv2d_bwd_input, py::arg("gy").noconvert(),
+        py::arg("w").noconvert(), py::arg("gx").noconvert(), py::arg("stride"),
+        py::arg("padding"), py::arg("dilation"), py::arg("groups"), py::arg("impl") = "fast",
+        "gx = the gradient of conv2d with respect to x (= conv_transpose2d(gy, w)); gx's H, W "
+        "are taken from its shape. impl: 'ref' or 'fast'.");
+  m.def("conv2d_bwd_weight", &conv2d_bwd_weight, py::arg("x").noconvert(),
+        py::arg("gy").noconvert(), py::arg("gw").noconvert(), py::arg("stride"),
+        py::arg("padding"), py::arg("dilation"), py::arg("groups"), py::arg("impl") = "fast",
+        "gw = the gradient of conv2d with respect to w. impl: 'ref' or 'fast'.");
+}
+
+}  // namespace minigen

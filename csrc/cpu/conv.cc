@@ -1,0 +1,373 @@
+// 2-D convolution on the CPU: conv2d forward and its two gradients, NCHW.
+//
+// Contents, each a template instantiated for float and double (g = groups):
+//   conv2d_fwd_ref / _fast          x (N, C_in, H, W), w (C_out, C_in/g, kH, kW)
+//                                   -> y (N, C_out, H_out, W_out)
+//   conv2d_bwd_input_ref / _fast    gy (N, C_out, H_out, W_out), w -> gx (N, C_in, H, W)
+//   conv2d_bwd_weight_ref / _fast   x, gy -> gw (C_out, C_in/g, kH, kW)
+// The references are one loop nest over every product x * w that conv2d sums, read three ways.
+// The fast versions lower the convolution to matrix products (csrc/cpu/gemm.h), one chunk of a
+// few samples of one group at a time:
+//   pad_image   x[n, g] (C_in/g, H, W) -> the same inside a border of zeros (C_in/g, Hp, Wp)
+//   im2col      padded x[n, g] -> cols (C_in/g * kH * kW, H_out * W_out): each window a column
+//   col2im      the adjoint: adds columns back onto a padded gx[n, g]; crop_image drops the border
+// then, with the chunk's samples side by side in the columns,
+//   y[chunk, g] = w[g] @ cols,   cols = w[g]^T @ gy[chunk, g] (then col2im),
+//   gw[g] += gy[chunk, g] @ cols^T.
+// A kernel that covers the whole input needs none of this: the batch is one GEMM.
+// The fast versions sum in a different order than the references (and with FMAs), so they
+// agree to rounding, not bit for bit.
+
+#include "cpu/conv.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "cpu/gemm.h"
+
+namespace minigen::cpu {
+
+namespace {
+
+// Calls term(xi, wi, yi) for every product x[xi] * w[wi] that conv2d adds into y[yi] (flat
+// indices into the three arrays). Taps that fall into the padding multiply a 0: no term.
+template <typename F>
+void for_each_term(const Conv2dShape& s, F term) {
+  const int64_t in_ch = s.C_in / s.groups, out_ch = s.C_out / s.groups;  // per group
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t o = 0; o < s.C_out; ++o)                // output channel
+      for (int64_t oh = 0; oh < s.H_out; ++oh)           // output pixel (oh, ow)
+        for (int64_t ow = 0; ow < s.W_out; ++ow)
+          for (int64_t c = 0; c < in_ch; ++c)            // input channel within o's group
+            for (int64_t p = 0; p < s.kH; ++p)           // kernel tap (p, q)
+              for (int64_t q = 0; q < s.kW; ++q) {
+                const int64_t ih = oh * s.stride_h - s.pad_h + p * s.dil_h;
+                const int64_t iw = ow * s.stride_w - s.pad_w + q * s.dil_w;
+                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
+                const int64_t ci = o / out_ch * in_ch + c;  // channel c of o's group
+                term(((n * s.C_in + ci) * s.H + ih) * s.W + iw,
+                     ((o * in_ch + c) * s.kH + p) * s.kW + q,
+                     ((n * s.C_out + o) * s.H_out + oh) * s.W_out + ow);
+              }
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------------------------------------
+// Reference: read these first. Each output starts at zero and collects its terms.
+
+template <typename T>
+void conv2d_fwd_ref(const Conv2dShape& s, const T* x, const T* w, T* y) {
+  std::fill_n(y, s.N * s.C_out * s.H_out * s.W_out, T(0));
+  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { y[yi] += x[xi] * w[wi]; });
+}
+
+template <typename T>
+void conv2d_bwd_input_ref(const Conv2dShape& s, const T* gy, const T* w, T* gx) {
+  std::fill_n(gx, s.N * s.C_in * s.H * s.W, T(0));
+  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { gx[xi] += gy[yi] * w[wi]; });
+}
+
+template <typename T>
+void conv2d_bwd_weight_ref(const Conv2dShape& s, const T* x, const T* gy, T* gw) {
+  std::fill_n(gw, s.C_out * (s.C_in / s.groups) * s.kH * s.kW, T(0));
+  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { gw[wi] += gy[yi] * x[xi]; });
+}
+
+// ----------------------------------------------------------------------------------------------
+// Fast: lower to the GEMM (on W2's layers about 100 times the speed of the loops above).
+
+namespace {
+
+// A kernel as large as the unpadded input (no dilation, one group) has one window, the whole
+// image: the conv is a Linear layer, y (N, C_out) = x (N, C_in*H*W) @ w (C_out, C_in*H*W)^T,
+// and the batch is one GEMM (threaded inside) with no lowering at all. W2's first
+// ConvTranspose2d (1x1 -> 7x7) and D's last Conv2d (7x7 -> 1x1) are this case.
+bool is_dense(const Conv2dShape& s) {
+  return s.groups == 1 && s.kH == s.H && s.kW == s.W && s.pad_h == 0 && s.pad_w == 0 &&
+         s.dil_h == 1 && s.dil_w == 1;
+}
+
+// Samples are lowered a few at a time, side by side: a GEMM with few columns (a 7x7 output
+// has 49) wastes part of its register tiles at the edge and packs w again for every call, so
+// it ran at half speed on W2's 7x7 layers; a chunk of samples gives it about kColumns columns.
+constexpr int64_t kColumns = 384;
+
+// Samples n0 .. n0 + count - 1 of group g, lowered together.
+struct Chunk {
+  int64_t n0, count, g;
+  int64_t width;  // count * pixels: columns of the chunk's matrices
+};
+
+// The sizes of the lowering, and the work cut into items: item i is chunk i / groups in group
+// i % groups. Threads share the items; each item's GEMM runs whole on the thread that owns it.
+// On W2's layers (64 samples, 2 cores) this measured faster than one item at a time with the
+// GEMM split over both threads: the lowering runs in parallel too.
+struct Lowering {
+  int64_t N, groups;
+  int64_t in_ch, out_ch;  // channels per group
+  int64_t rows;           // in_ch * kH * kW: columns of w[g] as a matrix, rows of cols
+  int64_t pixels;         // H_out * W_out: columns per sample in cols
+  int64_t image;          // H * W
+  bool padded;            // whether a sample is copied into a zero border first
+  int64_t padded_size;    // in_ch * (H + 2 pad_h) * (W + 2 pad_w)
+  int64_t batch;          // samples per chunk
+  int64_t items;          // chunks * groups
+  int threads;            // OpenMP threads: no more than items
+  explicit Lowering(const Conv2dShape& s)
+      : N(s.N),
+        groups(s.groups),
+        in_ch(s.C_in / s.groups),
+        out_ch(s.C_out / s.groups),
+        rows(in_ch * s.kH * s.kW),
+        pixels(s.H_out * s.W_out),
+        image(s.H * s.W),
+        padded(s.pad_h > 0 || s.pad_w > 0),
+        padded_size(in_ch * (s.H + 2 * s.pad_h) * (s.W + 2 * s.pad_w)) {
+    const int64_t max_threads = omp_get_max_threads();
+    // enough samples for kColumns columns, but no fewer chunks than threads where N allows
+    batch = std::clamp<int64_t>((kColumns + pixels - 1) / pixels, 1,
+                                std::max<int64_t>(1, s.N / max_threads));
+    items = (s.N + batch - 1) / batch * s.groups;
+    threads = static_cast<int>(std::clamp<int64_t>(items, 1, max_threads));
+  }
+  // Scratch memory per thread: cols (rows, batch * pixels), a chunk's outputs side by side
+  // (out_ch, batch * pixels), a padded sample (padded_size, when padded).
+  int64_t cols_size() const { return rows * batch * pixels; }
+  int64_t out_size() const { return out_ch * batch * pixels; }
+  int64_t scratch_size() const { return cols_size() + out_size() + (padded ? padded_size : 0); }
+  // where sample n's group g starts in x (or gx) and in y (or gy)
+  int64_t x_offset(int64_t n, int64_t g) const { return (n * groups + g) * in_ch * image; }
+  int64_t y_offset(int64_t n, int64_t g) const { return (n * groups + g) * out_ch * pixels; }
+  Chunk chunk(int64_t item) const {
+    const int64_t n0 = item / groups * batch, count = std::min(batch, N - n0);
+    return {n0, count, item % groups, count * pixels};
+  }
+};
+
+// x_pad (in_ch, H + 2 pad_h, W + 2 pad_w) = one sample's channels x (in_ch, H, W) inside a
+// border of pad zeros. Only the interior is written: the border must already hold zeros.
+// With it, every window lies inside the image and im2col's loops test nothing: 2.5 times
+// faster on W2's 7x7 outputs than clipping each row of a window at the border.
+template <typename T>
+void pad_image(const Conv2dShape& s, const T* x, T* x_pad) {
+  const int64_t in_ch = s.C_in / s.groups, Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
+  for (int64_t c = 0; c < in_ch; ++c)
+    for (int64_t h = 0; h < s.H; ++h)
+      std::copy_n(x + (c * s.H + h) * s.W, s.W, x_pad + (c * Hp + s.pad_h + h) * Wp + s.pad_w);
+}
+
+// gx (in_ch, H, W) = the interior of gx_pad (in_ch, H + 2 pad_h, W + 2 pad_w): what fell on
+// the border (taps in the padding) is dropped.
+template <typename T>
+void crop_image(const Conv2dShape& s, const T* gx_pad, T* gx) {
+  const int64_t in_ch = s.C_in / s.groups, Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
+  for (int64_t c = 0; c < in_ch; ++c)
+    for (int64_t h = 0; h < s.H; ++h)
+      std::copy_n(gx_pad + (c * Hp + s.pad_h + h) * Wp + s.pad_w, s.W, gx + (c * s.H + h) * s.W);
+}
+
+// cols (in_ch * kH * kW rows, H_out * W_out columns, rows `ld` apart) from one sample's padded
+// channels x_pad: row (c, p, q) holds, for each output pixel (oh, ow), the value that tap (p, q)
+// of channel c multiplies there, x_pad[c, oh * stride_h + p * dil_h, ow * stride_w + q * dil_w].
+// Then y[n, g] = w[g] @ cols.
+template <typename T>
+void im2col(const Conv2dShape& s, const T* x_pad, T* cols, int64_t ld) {
+  const int64_t in_ch = s.C_in / s.groups, Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
+  for (int64_t c = 0; c < in_ch; ++c)
+    for (int64_t p = 0; p < s.kH; ++p)
+      for (int64_t q = 0; q < s.kW; ++q, cols += ld) {
+        const T* src = x_pad + (c * Hp + p * s.dil_h) * Wp + q * s.dil_w;
+        T* row = cols;
+        for (int64_t oh = 0; oh < s.H_out; ++oh, src += s.stride_h * Wp, row += s.W_out)
+          for (int64_t ow = 0; ow < s.W_out; ++ow) row[ow] = src[ow * s.stride_w];
+      }
+}
+
+// The adjoint of im2col: adds every entry of cols onto the padded pixel im2col read it from.
+template <typename T>
+void col2im_add(const Conv2dShape& s, const T* cols, int64_t ld, T* gx_pad) {
+  const int64_t in_ch = s.C_in / s.groups, Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
+  for (int64_t c = 0; c < in_ch; ++c)
+    for (int64_t p = 0; p < s.kH; ++p)
+      for (int64_t q = 0; q < s.kW; ++q, cols += ld) {
+        T* dst = gx_pad + (c * Hp + p * s.dil_h) * Wp + q * s.dil_w;
+        const T* row = cols;
+        for (int64_t oh = 0; oh < s.H_out; ++oh, dst += s.stride_h * Wp, row += s.W_out)
+          for (int64_t ow = 0; ow < s.W_out; ++ow) dst[ow * s.stride_w] += row[ow];
+      }
+}
+
+// Lowers the chunk's samples of x into cols, side by side (sample j in columns j * pixels ..).
+// x_pad: this thread's padded image, border zeroed (unused without padding: x is its own).
+template <typename T>
+void lower_chunk(const Conv2dShape& s, const Lowering& l, const Chunk& c, const T* x, T* x_pad,
+                 T* cols) {
+  for (int64_t j = 0; j < c.count; ++j) {
+    const T* image = x + l.x_offset(c.n0 + j, c.g);
+    if (l.padded) {
+      pad_image(s, image, x_pad);
+      image = x_pad;
+    }
+    im2col(s, image, cols + j * l.pixels, c.width);
+  }
+}
+
+// The chunk's y[n, g] blocks (out_ch, pixels), one per sample, to and from one matrix
+// (out_ch, count * pixels) holding them side by side, as the chunk's GEMM reads or writes it.
+template <typename T>
+void to_side_by_side(const Lowering& l, const Chunk& c, const T* y, T* side) {
+  for (int64_t j = 0; j < c.count; ++j)
+    for (int64_t o = 0; o < l.out_ch; ++o)
+      std::copy_n(y + l.y_offset(c.n0 + j, c.g) + o * l.pixels, l.pixels,
+                  side + o * c.width + j * l.pixels);
+}
+
+template <typename T>
+void from_side_by_side(const Lowering& l, const Chunk& c, const T* side, T* y) {
+  for (int64_t j = 0; j < c.count; ++j)
+    for (int64_t o = 0; o < l.out_ch; ++o)
+      std::copy_n(side + o * c.width + j * l.pixels, l.pixels,
+                  y + l.y_offset(c.n0 + j, c.g) + o * l.pixels);
+}
+
+// Call first inside a parallel region of `threads` threads. gemm_fast splits its work among
+// omp_get_max_threads() threads, but inside an active region that count still says the outer
+// team's size while OpenMP gives a nested region one thread: the GEMM would compute only its
+// first thread's share. Setting it to 1 for this thread (until it leaves the region) keeps each
+// GEMM whole on its thread. A region of one thread is inactive and its GEMMs may use them all.
+void keep_gemm_on_this_thread(int threads) {
+  if (threads > 1) omp_set_num_threads(1);
+}
+
+constexpr GemmIsa kIsa = GemmIsa::best;
+
+}  // namespace
+
+template <typename T>
+void conv2d_fwd_fast(const Conv2dShape& s, const T* x, const T* w, T* y) {
+  if (is_dense(s))  // y (N, C_out) = x (N, C_in*H*W) @ w (C_out, C_in*H*W)^T
+    return gemm_fast(false, true, s.N, s.C_out, s.C_in * s.H * s.W, T(1), x, w, T(0), y, kIsa);
+  const Lowering l(s);
+  // Scratch per thread, allocated here so that running out of memory is a Python MemoryError.
+  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size()]);
+#pragma omp parallel num_threads(l.threads)
+  {
+    keep_gemm_on_this_thread(l.threads);
+    T* cols = scratch.get() + omp_get_thread_num() * l.scratch_size();
+    T* out = cols + l.cols_size();
+    T* x_pad = out + l.out_size();
+    if (l.padded) std::fill_n(x_pad, l.padded_size, T(0));  // the border, once
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < l.items; ++i) {
+      const Chunk c = l.chunk(i);
+      lower_chunk(s, l, c, x, x_pad, cols);
+      // y[chunk, g] side by side (out_ch, width) = w[g] (out_ch, rows) @ cols (rows, width);
+      // a chunk of one sample is written in place
+      T* y_chunk = c.count == 1 ? y + l.y_offset(c.n0, c.g) : out;
+      gemm_fast(false, false, l.out_ch, c.width, l.rows, T(1), w + c.g * l.out_ch * l.rows, cols,
+                T(0), y_chunk, kIsa);
+      if (c.count > 1) from_side_by_side(l, c, out, y);
+    }
+  }
+}
+
+template <typename T>
+void conv2d_bwd_input_fast(const Conv2dShape& s, const T* gy, const T* w, T* gx) {
+  if (is_dense(s))  // gx (N, C_in*H*W) = gy (N, C_out) @ w (C_out, C_in*H*W)
+    return gemm_fast(false, false, s.N, s.C_in * s.H * s.W, s.C_out, T(1), gy, w, T(0), gx, kIsa);
+  const Lowering l(s);
+  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size()]);
+#pragma omp parallel num_threads(l.threads)
+  {
+    keep_gemm_on_this_thread(l.threads);
+    T* cols = scratch.get() + omp_get_thread_num() * l.scratch_size();
+    T* out = cols + l.cols_size();
+    T* gx_pad = out + l.out_size();
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < l.items; ++i) {
+      const Chunk c = l.chunk(i);
+      const T* gy_chunk = gy + l.y_offset(c.n0, c.g);  // one sample: read in place
+      if (c.count > 1) {
+        to_side_by_side(l, c, gy, out);
+        gy_chunk = out;
+      }
+      // cols (rows, width) = w[g]^T (rows, out_ch) @ gy[chunk, g] side by side (out_ch, width)
+      gemm_fast(true, false, l.rows, c.width, l.out_ch, T(1), w + c.g * l.out_ch * l.rows,
+                gy_chunk, T(0), cols, kIsa);
+      // each sample's columns back onto its pixels, in a padded image when there is padding
+      for (int64_t j = 0; j < c.count; ++j) {
+        T* gx_n = gx + l.x_offset(c.n0 + j, c.g);
+        T* image = l.padded ? gx_pad : gx_n;
+        std::fill_n(image, l.padded_size, T(0));
+        col2im_add(s, cols + j * l.pixels, c.width, image);
+        if (l.padded) crop_image(s, gx_pad, gx_n);
+      }
+    }
+  }
+}
+
+template <typename T>
+void conv2d_bwd_weight_fast(const Conv2dShape& s, const T* x, const T* gy, T* gw) {
+  if (is_dense(s))  // gw (C_out, C_in*H*W) = gy (N, C_out)^T @ x (N, C_in*H*W)
+    return gemm_fast(true, false, s.C_out, s.C_in * s.H * s.W, s.N, T(1), gy, x, T(0), gw, kIsa);
+  const Lowering l(s);
+  // Every thread sums its chunks' products into its own copy of gw (thread 0 into gw itself),
+  // then the copies are added up: no two threads ever write the same memory.
+  const int64_t gw_size = s.C_out * l.rows;
+  const std::unique_ptr<T[]> scratch(
+      new T[l.threads * l.scratch_size() + (l.threads - 1) * gw_size]);
+  T* const partial_sums = scratch.get() + l.threads * l.scratch_size();  // threads 1, 2, ...
+#pragma omp parallel num_threads(l.threads)
+  {
+    keep_gemm_on_this_thread(l.threads);
+    const int t = omp_get_thread_num();
+    T* cols = scratch.get() + t * l.scratch_size();
+    T* out = cols + l.cols_size();
+    T* x_pad = out + l.out_size();
+    if (l.padded) std::fill_n(x_pad, l.padded_size, T(0));  // the border, once
+    T* acc = t == 0 ? gw : partial_sums + (t - 1) * gw_size;
+    std::fill_n(acc, gw_size, T(0));
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < l.items; ++i) {
+      const Chunk c = l.chunk(i);
+      lower_chunk(s, l, c, x, x_pad, cols);
+      const T* gy_chunk = gy + l.y_offset(c.n0, c.g);
+      if (c.count > 1) {
+        to_side_by_side(l, c, gy, out);
+        gy_chunk = out;
+      }
+      // acc[g] (out_ch, rows) += gy[chunk, g] side by side (out_ch, width) @ cols^T (width, rows)
+      gemm_fast(false, true, l.out_ch, l.rows, c.width, T(1), gy_chunk, cols, T(1),
+                acc + c.g * l.out_ch * l.rows, kIsa);
+    }
+    // (the loop's end is a barrier: every partial sum is complete here)
+#pragma omp for schedule(static)
+    for (int64_t j = 0; j < gw_size; ++j)
+      for (int u = 1; u < l.threads; ++u) gw[j] += partial_sums[(u - 1) * gw_size + j];
+  }
+}
+
+// ----------------------------------------------------------------------------------------------
+// The two dtypes every kernel exists in (DESIGN.md): float32 to train, float64 to check.
+
+template void conv2d_fwd_ref<float>(const Conv2dShape&, const float*, const float*, float*);
+template void conv2d_fwd_ref<double>(const Conv2dShape&, const double*, const double*, double*);
+template void conv2d_fwd_fast<float>(const Conv2dShape&, const float*, const float*, float*);
+template void conv2d_fwd_fast<double>(const Conv2dShape&, const double*, const double*, double*);
+template void conv2d_bwd_input_ref<float>(const Conv2dShape&, const float*, const float*, float*);
+template void conv2d_bwd_input_ref<double>(
+    const Conv2dShape&, const double*, const double*, double*);
+template void conv2d_bwd_input_fast<float>(const Conv2dShape&, const float*, const float*, float*);
+template void conv2d_bwd_input_fast<double>(
+    const Conv2dShape&, const double*, const double*, double*);
+template void conv2d_bwd_weight_ref<float>(const Conv2dShape&, const float*, const float*, float*);
+template void conv2d_bwd_weight_ref<double>(
+    const Conv2dShape&, const double*, const double*, double*);
+template void conv2d_bwd_weight_fast<float>(const Conv2dShape&, const float*, const float*, float*);
+template void conv2d_bwd_weight_fast<double>(
+    const Conv2dShape&, const double*, const double*, double*);
+
+}  // namespace minigen::cpu
