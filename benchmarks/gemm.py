@@ -1,0 +1,234 @@
+"""SGEMM: minigen's GEMM beside OpenBLAS (NumPy) and PyTorch, float32, 1 and 2 threads.
+
+Rows, per shape M x K x N (C (M, N) = A (M, K) @ B (K, N), C preallocated) and thread count:
+  minigen            _C.gemm, impl="fast", isa="auto" (the widest micro-kernel the CPU has)
+  minigen_avx2 / minigen_portable   the same with the narrower micro-kernels the CPU can run
+  minigen_ref        the reference triple loop; only at the small shapes, it is slow (~1 GFLOP/s)
+  numpy              numpy.matmul(out=), OpenBLAS as it picks its kernel for this CPU
+  numpy_skx          the same with OPENBLAS_CORETYPE=SKYLAKEX, OpenBLAS's AVX-512 kernel
+  torch              torch.mm(out=), when PyTorch is installed
+Shapes: the GAN's 64 x 784 x 1024 and 64 x 1024 x 1024 (a Linear layer on a batch of 64),
+256^3, 1024^3 (WORKLOADS.md's sgemm), and 64 x 784 x 1024 "nt": B given transposed, the layout
+of a Linear layer's forward (x @ W.T, W (1024, 784)), for minigen as trans_b, for NumPy and
+PyTorch as a transposed view.
+
+Each library runs in its own worker process per thread count, started with the environment it
+reads when it loads (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS). The workers take turns row by
+row: every round measures every (shape, threads) row of every implementation back to back, in
+an order that rotates from round to round, so that all of them see the same state of this shared
+VM. A row is harness.time_call (10 warm-ups, 50 samples of >= 50 ms; 1 warm-up and 5 samples for
+the slow ref and portable rows) after a 0.3 s pause that lets the previous worker's threads stop
+spinning. It reports the median over --rounds of the per-round medians.
+
+The roof is computed, not measured: cores x 2 FMA units x 16 float lanes x 2 flops x clock, the
+clock from /proc/cpuinfo (AVX-512 code may run below it). Each row prints its fraction of it and
+its ratio to numpy_skx.
+
+    python benchmarks/gemm.py [--rounds 3] [--threads 1 2] [--shapes 1024x1024x1024 ...]
+                              [--json FILE]
+
+Keys follow WORKLOADS.md: "sgemm:<impl>" is 1024^3 on 2 threads (sgemm:torch, sgemm:numpy,
+sgemm:numpy_skx, sgemm:minigen ...), "sgemm:<impl>1t" on 1 thread; other shapes are
+"sgemm_<M>x<K>x<N>[nt]:<impl>[1t]".
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from harness import machine, time_call, write_json
+
+SHAPES = ["64x784x1024", "64x1024x1024", "256x256x256", "1024x1024x1024", "64x784x1024nt"]
+REF_SHAPES = {"64x784x1024", "64x1024x1024", "256x256x256", "64x784x1024nt"}
+FMA_UNITS = 2  # per core: Skylake-SP Gold/Platinum and later have two 512-bit FMA units
+LANES = 16  # float32 values in a 512-bit vector
+
+
+def parse(shape):
+    """'64x784x1024nt' -> (64, 784, 1024, True): M, K, N and whether B is given transposed."""
+    trans_b = shape.endswith("nt")
+    m, k, n = (int(x) for x in shape.removesuffix("nt").split("x"))
+    return m, k, n, trans_b
+
+
+def key(shape, impl, threads):
+    name = "sgemm" if shape == "1024x1024x1024" else f"sgemm_{shape}"
+    return f"{name}:{impl}" + ("1t" if threads == 1 else "")
+
+
+def roof_gflops():
+    """(cores x FMA units x lanes x 2 flops x GHz, GHz), the clock as /proc/cpuinfo states it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            ghz = next(float(line.split(":")[1]) / 1e3 for line in f if line.startswith("cpu MHz"))
+    except (OSError, StopIteration, ValueError):
+        return None, None
+    return os.cpu_count() * FMA_UNITS * LANES * 2 * ghz, ghz
+
+
+# --- worker: one library at one thread count, measuring the rows it is asked for ----------------
+
+class Worker:
+    """The implementations of one library; call(impl, shape) returns a function to time."""
+
+    def __init__(self, lib, threads):
+        import numpy as np
+        self.np, self.lib, self.threads, self.arrays = np, lib, threads, {}
+        if lib == "minigen":
+            from minigen import _C
+            _C.set_num_threads(threads)
+            self._C = _C
+            # "auto" is the first of these the CPU runs; the others get rows of their own
+            isas = [isa for isa in ("avx512", "avx2", "portable") if self._runs(isa)]
+            self.impls = ["minigen"] + [f"minigen_{isa}" for isa in isas[1:]] + ["minigen_ref"]
+        elif lib == "torch":
+            import torch
+            torch.set_num_threads(threads)
+            self.torch = torch
+            self.impls = ["torch"]
+        else:
+            self.impls = [lib]
+
+    def _runs(self, isa):
+        x = self.np.ones((1, 1), self.np.float32)
+        try:
+            self._C.gemm(x, x.copy(), self.np.empty_like(x), isa=isa)
+        except ValueError:
+            return False
+        return True
+
+    def call(self, impl, shape):
+        np = self.np
+        m, k, n, trans_b = parse(shape)
+        if shape not in self.arrays:
+            rng = np.random.default_rng(0)
+            self.arrays = {shape: (rng.standard_normal((m, k), dtype=np.float32),
+                                   rng.standard_normal((n, k) if trans_b else (k, n),
+                                                       dtype=np.float32),
+                                   np.empty((m, n), np.float32))}
+        a, b, c = self.arrays[shape]
+        if self.lib == "minigen":
+            _C = self._C
+            if impl == "minigen_ref":
+                return lambda: _C.gemm(a, b, c, False, trans_b, impl="ref")
+            isa = impl.removeprefix("minigen").removeprefix("_") or "auto"
+            return lambda: _C.gemm(a, b, c, False, trans_b, isa=isa)
+        if self.lib == "torch":
+            torch = self.torch
+            ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c)
+            tb = tb.t() if trans_b else tb
+            return lambda: torch.mm(ta, tb, out=tc)
+        op_b = b.T if trans_b else b
+        return lambda: np.matmul(a, op_b, out=c)
+
+    def serve(self):
+        """Answers requests "impl shape" on stdin, one JSON line each; "impls" lists them."""
+        print(json.dumps(self.impls), flush=True)
+        for line in sys.stdin:
+            impl, shape = line.split()
+            fn = self.call(impl, shape)
+            fn()  # a failing call raises here, before any timing
+            time.sleep(0.3)  # let the previous worker's threads go back to sleep
+            slow = impl in ("minigen_ref", "minigen_portable")
+            timing = (time_call(fn, samples=5, warmup=1, min_sample_s=0.05) if slow
+                      else time_call(fn, samples=50, warmup=10, min_sample_s=0.05))
+            print(json.dumps(timing), flush=True)
+
+
+def start_worker(lib, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               OPENBLAS_NUM_THREADS=str(threads if lib.startswith("numpy") else 1))
+    env.pop("OPENBLAS_CORETYPE", None)
+    if lib == "numpy_skx":
+        env["OPENBLAS_CORETYPE"] = "SKYLAKEX"
+    proc = subprocess.Popen([sys.executable, __file__, "--worker", lib, "--threads", str(threads)],
+                            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return proc, json.loads(proc.stdout.readline())
+
+
+def ask(proc, impl, shape):
+    proc.stdin.write(f"{impl} {shape}\n")
+    proc.stdin.flush()
+    return json.loads(proc.stdout.readline())
+
+
+# --- main: rounds over the rows, then the table -------------------------------------------------
+
+def libraries():
+    libs = ["minigen", "numpy", "numpy_skx"]
+    try:
+        import torch  # noqa: F401
+        libs.append("torch")
+    except ImportError:
+        pass
+    return libs
+
+
+def main():
+    parser = argparse.ArgumentParser(description="SGEMM: minigen vs OpenBLAS vs PyTorch")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--shapes", nargs="+", default=SHAPES, choices=SHAPES)
+    parser.add_argument("--json", help="write the rows to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        Worker(args.worker, args.threads[0]).serve()
+        return
+
+    roof, ghz = roof_gflops()
+    info = machine()
+    if roof:
+        print(f"{info['cpu']}, {info['cores']} cores. FP32 roof, computed: {info['cores']} cores x "
+              f"{FMA_UNITS} FMA units x {LANES} lanes x 2 flops x {ghz:.2f} GHz = {roof:.0f} GFLOP/s")
+
+    workers = {(lib, t): start_worker(lib, t) for lib in libraries() for t in args.threads}
+    rows = [(shape, t, impl, proc) for shape in args.shapes for t in args.threads
+            for (lib, wt), (proc, impls) in workers.items() if wt == t
+            for impl in impls if impl != "minigen_ref" or shape in REF_SHAPES]
+    runs = {}
+    for r in range(args.rounds):
+        for shape in args.shapes:
+            for t in args.threads:
+                group = [row for row in rows if row[:2] == (shape, t)]
+                for _, _, impl, proc in group[r % len(group):] + group[:r % len(group)]:
+                    print(f"round {r + 1}/{args.rounds}: {shape}, {t} thread(s), {impl}",
+                          file=sys.stderr)
+                    runs.setdefault((shape, t, impl), []).append(ask(proc, impl, shape))
+    for proc, _ in workers.values():
+        proc.stdin.close()
+        proc.wait()
+
+    table = []
+    for (shape, t, impl), timings in runs.items():
+        m, k, n, _ = parse(shape)
+        median_ms = statistics.median(x["median_ms"] for x in timings)
+        gflops = 2 * m * k * n / median_ms / 1e6
+        table.append({"key": key(shape, impl, t), "name": impl, "median_ms": median_ms,
+                      "min_ms": min(x["min_ms"] for x in timings),
+                      "max_ms": max(x["max_ms"] for x in timings),
+                      "n": sum(x["n"] for x in timings), "gflops": gflops, "flop": 2 * m * k * n,
+                      "gbps": None,
+                      "extra": {"shape": shape, "threads": t, "rounds": len(timings),
+                                "roof_fraction": gflops / roof if roof else None}})
+
+    skx = {(row["extra"]["shape"], row["extra"]["threads"]): row["gflops"]
+           for row in table if row["name"] == "numpy_skx"}
+    print(f"\n{'shape':15s} {'thr':>3s} {'impl':17s} {'median ms':>10s} {'GFLOP/s':>8s} "
+          f"{'of roof':>7s} {'/ numpy_skx':>11s}")
+    for row in table:
+        shape, t = row["extra"]["shape"], row["extra"]["threads"]
+        ratio = row["gflops"] / skx[shape, t] if (shape, t) in skx else float("nan")
+        frac = f"{100 * row['extra']['roof_fraction']:6.1f}%" if roof else "      -"
+        print(f"{shape:15s} {t:3d} {row['name']:17s} {row['median_ms']:10.3f} "
+              f"{row['gflops']:8.1f} {frac} {ratio:11.2f}")
+    if args.json:
+        write_json(args.json, table, data=f"float32; threads {args.threads}; rounds {args.rounds}; "
+                                          f"roof {roof and round(roof)} GFLOP/s (computed)")
+
+
+if __name__ == "__main__":
+    main()

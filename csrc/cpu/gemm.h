@@ -1,0 +1,32 @@
+// General matrix product for the CPU (csrc/cpu/gemm.cc), instantiated for float and double.
+//
+//   c = alpha * op(a) @ op(b) + beta * c,   op(x) = x.T if trans_x else x
+//
+// a is (m, k), or (k, m) when trans_a; b is (k, n), or (n, k) when trans_b; c is (m, n). All three
+// are C-contiguous; c overlaps neither a nor b. With beta == 0, c is only written, never read
+// (BLAS semantics: NaN in c does not leak). m, n, k may be 0. The caller (csrc/bind_gemm.cc) has
+// checked all of this.
+#pragma once
+
+#include <cstdint>
+
+namespace minigen::cpu {
+
+// Which micro-kernel the fast GEMM runs. best: the widest the CPU has (AVX-512, else AVX2 + FMA,
+// else portable C++). Tests name the others to run them on a CPU that would pick AVX-512.
+enum class GemmIsa { best, avx512, avx2, portable };
+
+// Whether this CPU can run the micro-kernel for `isa` (best and portable: always).
+bool gemm_isa_supported(GemmIsa isa);
+
+// The triple loop, the oracle the tests trust.
+template <typename T>
+void gemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+              const T* b, T beta, T* c);
+
+// Packed, cache-blocked, SIMD micro-kernels, OpenMP threads (omp_get_max_threads() of the caller).
+template <typename T>
+void gemm_fast(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+               const T* b, T beta, T* c, GemmIsa isa);
+
+}  // namespace minigen::cpu
