@@ -37,7 +37,7 @@ def test_linear_reads_transposed_operands_in_place(monkeypatch):
     upstream = minigen.randn(5, 4)  # a dense gradient (that of .sum() would be a broadcast)
     (F.linear(x, weight, bias) * upstream).sum().backward()
     assert calls == [
-        ((5, 3), (4, 3), False, True, 1.0),    # y = x @ Wᵀ + b: W read transposed, bias in C
+        ((4, 3), (5, 3), False, True, 1.0),    # yᵀ = W @ xᵀ + b: x read transposed, bias in C
         ((5, 4), (4, 3), False, False, 0.0),   # dx = gy @ W
         ((5, 4), (5, 3), True, False, 0.0),    # dW = gyᵀ @ x: gy read transposed
     ]

@@ -99,13 +99,20 @@ def matmul(a, b):
 
 
 def linear(x, weight, bias):
-    """``x @ weight.T + bias`` for x (M, in), weight (out, in): the bias is written first and the
-    GEMM adds onto it (beta = 1), reading weight transposed in place."""
-    out = np.empty((x.shape[0], weight.shape[0]), dtype=x.dtype)
+    """``x @ weight.T + bias`` for x (M, in), weight (out, in).
+
+    Computed as its transpose, ``weight @ x.T`` (out, M), then copied back: with a small batch
+    (M = 64) the GEMM runs faster with the large weight as its row operand (W1's 64 x 784 x 1024:
+    0.96 ms with the copy against 1.21 ms, measured). The bias is written into the output first
+    and the GEMM adds onto it (beta = 1).
+    """
+    out_t = np.empty((weight.shape[0], x.shape[0]), dtype=x.dtype)
     if bias is None:
-        return gemm(x, weight.T, out)
-    out[...] = bias
-    return gemm(x, weight.T, out, beta=1.0)
+        gemm(weight, x.T, out_t)
+    else:
+        out_t[...] = bias[:, None]
+        gemm(weight, x.T, out_t, beta=1.0)
+    return np.ascontiguousarray(out_t.T)
 
 
 # --- losses --------------------------------------------------------------------------------------
