@@ -103,13 +103,7 @@ cpu::Conv2dShape check_conv(const char* op, Arg input, Arg weight, Arg output, P
 // not even be one of them.
 void require_separate_output(const char* op, Arg out, std::initializer_list<Arg> inputs) {
   require_writeable(op, out.name, out.a);
-  const auto* o = static_cast<const char*>(out.a.data());
-  for (const Arg& in : inputs) {
-    const auto* i = static_cast<const char*>(in.a.data());
-    if (out.a.nbytes() > 0 && in.a.nbytes() > 0 && o < i + in.a.nbytes() &&
-        i < o + out.a.nbytes())
-      fail(op, std::string(out.name) + " overlaps " + in.name + "; pass a separate output");
-  }
+  for (const Arg& in : inputs) require_disjoint(op, out.name, out.a, in.name, in.a);
 }
 
 // x (N, C_in, H, W), w (C_out, C_in / groups, kH, kW) -> y (N, C_out, H_out, W_out)

@@ -9,21 +9,6 @@
 namespace minigen {
 namespace {
 
-void require_matrix(const char* op, const char* name, const py::array& x) {
-  if (x.ndim() != 2)
-    fail(op, std::string(name) + " must be 2-D, got shape " + shape_str(x));
-}
-
-// c is written while a and b are read: it may not share any memory with them, not even be the
-// same array (c = a @ b in place would read entries of a it has already overwritten).
-void require_no_overlap(const char* op, const char* out_name, const py::array& out,
-                        const char* in_name, const py::array& in) {
-  const auto* o = static_cast<const char*>(out.data());
-  const auto* i = static_cast<const char*>(in.data());
-  if (out.nbytes() > 0 && in.nbytes() > 0 && o < i + in.nbytes() && i < o + out.nbytes())
-    fail(op, std::string(out_name) + " overlaps " + in_name + "; pass a separate output");
-}
-
 // "auto" is the widest ISA this CPU has; naming one is for tests and benchmarks.
 cpu::GemmIsa parse_isa(const char* op, const std::string& isa) {
   cpu::GemmIsa which;
@@ -80,8 +65,8 @@ void gemm(const py::array& a, const py::array& b, py::array c, bool trans_a, boo
   if (c.shape(0) != m || c.shape(1) != n)
     fail(op, "c has shape " + shape_str(c) + " but op(a) @ op(b) is (" + std::to_string(m) +
                  ", " + std::to_string(n) + ")" + given);
-  require_no_overlap(op, "c", c, "a", a);
-  require_no_overlap(op, "c", c, "b", b);
+  require_disjoint(op, "c", c, "a", a);  // c = a @ b in place would read overwritten a
+  require_disjoint(op, "c", c, "b", b);
 
   dispatch_float(a, [&](auto zero) {
     using T = decltype(zero);

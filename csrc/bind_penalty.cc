@@ -7,11 +7,6 @@
 namespace minigen {
 namespace {
 
-void require_matrix(const char* op, const char* name, const py::array& a) {
-  if (a.ndim() != 2)
-    fail(op, std::string(name) + " must be 2-D (samples, features), got shape " + shape_str(a));
-}
-
 // grads (N, D) -> out (0-d, same dtype) = mean_i (||grads_i|| - target)^2
 void gradient_penalty_fwd(const py::array& grads, double target, py::array out,
                           const std::string& impl) {

@@ -87,6 +87,20 @@ inline void require_no_partial_overlap(const char* op, const char* out_name, con
                  " without being the same array; pass a separate output");
 }
 
+// For kernels that write their output while still reading the inputs (GEMM, convolution): the
+// output may share no memory with an input, not even be that input.
+inline void require_disjoint(const char* op, const char* out_name, const py::array& out,
+                             const char* in_name, const py::array& in) {
+  const auto* o = static_cast<const char*>(out.data());
+  const auto* i = static_cast<const char*>(in.data());
+  if (out.nbytes() > 0 && in.nbytes() > 0 && o < i + in.nbytes() && i < o + out.nbytes())
+    fail(op, std::string(out_name) + " overlaps " + in_name + "; pass a separate output");
+}
+
+inline void require_matrix(const char* op, const char* name, const py::array& a) {
+  if (a.ndim() != 2) fail(op, std::string(name) + " must be 2-D, got shape " + shape_str(a));
+}
+
 // Which version of a kernel runs: the plain reference loop or the fast one.
 enum class Impl { ref, fast };
 
