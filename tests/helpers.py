@@ -1,6 +1,8 @@
 """One way to hold an op to its references: NumPy for the forward, numeric differences for
 first and second derivatives, and PyTorch (where installed) for the forward and every input
 gradient under a random upstream gradient."""
+import contextlib
+
 import numpy as np
 
 import minigen
@@ -47,3 +49,14 @@ def assert_matches_torch(fn, torch_fn, arrays, seed=0):
             g = np.zeros(arrays[i].shape) if g is None else g.numpy()
             r = np.zeros(arrays[i].shape) if r is None else r.numpy()
             np.testing.assert_allclose(g, r, rtol=tol, atol=tol, err_msg=f"gradient of input {i}")
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Run the block with the CPU kernels on ``n`` OpenMP threads, then restore the setting."""
+    before = minigen.get_num_threads()
+    minigen.set_num_threads(n)
+    try:
+        yield
+    finally:
+        minigen.set_num_threads(before)

@@ -7,13 +7,14 @@
 Held to an independent NumPy implementation, the fast versions to the references, and all of
 them to the identities <conv(x, w), y> = <x, bwd_input(y, w)> = <w, bwd_weight(x, y)>.
 """
-from contextlib import contextmanager
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from minigen import _C
 from minigen.testing.strategies import ConvConfig, conv_configs
+
+from helpers import num_threads
 
 
 def out_size(size, kernel, stride, padding, dilation):
@@ -223,18 +224,8 @@ def test_empty_batch():
 # --- (f) threads ------------------------------------------------------------------------------
 
 
-@contextmanager
-def threads(n):
-    before = _C.get_num_threads()
-    _C.set_num_threads(n)
-    try:
-        yield
-    finally:
-        _C.set_num_threads(before)
-
-
 def results_with_threads(n, x, w, gy, cfg):
-    with threads(n):
+    with num_threads(n):
         results = all_three(x, w, gy, cfg)
         assert _C.get_num_threads() == n  # the kernels leave the setting as they found it
     return results

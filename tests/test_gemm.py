@@ -9,7 +9,6 @@ csrc/cpu/gemm.cc, with all four transpose combinations, alpha and beta, both dty
 threads; beta == 0 must not read c (NaN in it must not leak); the thread count must not change a
 bit of the result; and every bad call raises ValueError naming the op and the shapes.
 """
-import contextlib
 import platform
 
 import numpy as np
@@ -18,6 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigen import _C
+
+from helpers import num_threads
 
 DTYPES = [np.float32, np.float64]
 
@@ -59,16 +60,6 @@ SHAPES = st.one_of(
 )
 ALPHAS = st.sampled_from([1.0, -1.0, 0.5, 2.5, 0.0])
 BETAS = st.sampled_from([0.0, 1.0, -0.75, 2.0])
-
-
-@contextlib.contextmanager
-def num_threads(n):
-    before = _C.get_num_threads()
-    _C.set_num_threads(n)
-    try:
-        yield
-    finally:
-        _C.set_num_threads(before)
 
 
 def operands(m, n, k, trans_a, trans_b, dtype, seed):

@@ -186,18 +186,11 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-class Sequential(Module):
-    """Modules applied one after the other; ``Sequential(a, b)(x) == b(a(x))``."""
+class _ModuleSequence(Module):
+    """Sub-modules named "0", "1", ... in order, indexable and iterable."""
 
-    def __init__(self, *modules):
-        super().__init__()
-        for i, module in enumerate(modules):
-            setattr(self, str(i), module)
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
+    def _append(self, module):
+        setattr(self, str(len(self._modules)), module)
 
     def __getitem__(self, index):
         return list(self._modules.values())[index]
@@ -209,23 +202,28 @@ class Sequential(Module):
         return iter(self._modules.values())
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters the parent module sees."""
 
     def __init__(self, modules=()):
         super().__init__()
         for module in modules:
-            self.append(module)
+            self._append(module)
 
     def append(self, module):
-        setattr(self, str(len(self._modules)), module)
+        self._append(module)
         return self
 
-    def __getitem__(self, index):
-        return list(self._modules.values())[index]
 
-    def __len__(self):
-        return len(self._modules)
+class Sequential(_ModuleSequence):
+    """Modules applied one after the other; ``Sequential(a, b)(x) == b(a(x))``."""
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __init__(self, *modules):
+        super().__init__()
+        for module in modules:
+            self._append(module)
+
+    def forward(self, x):
+        for module in self:
+            x = module(x)
+        return x

@@ -1,8 +1,9 @@
 """``linear(x, weight, bias) = x @ weightᵀ + bias``, the affine layer, on the GEMM.
 
 The forward writes the bias into the output and lets the GEMM add the product onto it,
-reading the transposed operand where it lies (see ``backend.cpu.linear``). The backward is made of matmuls (which read their
-transposed operands in place too) and a sum, so it is differentiable again:
+reading the transposed operand where it lies (see ``backend.cpu.linear``). The backward is
+made of matmuls (which read their transposed operands in place too) and a sum, so it is
+differentiable again:
 dx = gy @ weight, dweight = gyᵀ @ x, dbias = gy summed over the batch.
 """
 from .. import backend
