@@ -147,6 +147,21 @@ struct Lowering {
   }
 };
 
+// One thread's part of the scratch memory: the chunk's lowering, its outputs side by side, and a
+// padded image (its border zeroed once, when there is padding).
+template <typename T>
+struct Workspace {
+  T* cols;
+  T* side;
+  T* image;
+  Workspace(const Lowering& l, T* scratch, int thread)
+      : cols(scratch + thread * l.scratch_size()),
+        side(cols + l.cols_size()),
+        image(side + l.out_size()) {
+    if (l.padded) std::fill_n(image, l.padded_size, T(0));
+  }
+};
+
 // x_pad (in_ch, H + 2 pad_h, W + 2 pad_w) = one sample's channels x (in_ch, H, W) inside a
 // border of pad zeros. Only the interior is written: the border must already hold zeros.
 // With it, every window lies inside the image and im2col's loops test nothing: 2.5 times
@@ -256,20 +271,17 @@ void conv2d_fwd_fast(const Conv2dShape& s, const T* x, const T* w, T* y) {
 #pragma omp parallel num_threads(l.threads)
   {
     keep_gemm_on_this_thread(l.threads);
-    T* cols = scratch.get() + omp_get_thread_num() * l.scratch_size();
-    T* out = cols + l.cols_size();
-    T* x_pad = out + l.out_size();
-    if (l.padded) std::fill_n(x_pad, l.padded_size, T(0));  // the border, once
+    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num());
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < l.items; ++i) {
       const Chunk c = l.chunk(i);
-      lower_chunk(s, l, c, x, x_pad, cols);
+      lower_chunk(s, l, c, x, ws.image, ws.cols);
       // y[chunk, g] side by side (out_ch, width) = w[g] (out_ch, rows) @ cols (rows, width);
       // a chunk of one sample is written in place
-      T* y_chunk = c.count == 1 ? y + l.y_offset(c.n0, c.g) : out;
-      gemm_fast(false, false, l.out_ch, c.width, l.rows, T(1), w + c.g * l.out_ch * l.rows, cols,
-                T(0), y_chunk, kIsa);
-      if (c.count > 1) from_side_by_side(l, c, out, y);
+      T* y_chunk = c.count == 1 ? y + l.y_offset(c.n0, c.g) : ws.side;
+      gemm_fast(false, false, l.out_ch, c.width, l.rows, T(1), w + c.g * l.out_ch * l.rows,
+                ws.cols, T(0), y_chunk, kIsa);
+      if (c.count > 1) from_side_by_side(l, c, ws.side, y);
     }
   }
 }
@@ -283,27 +295,25 @@ void conv2d_bwd_input_fast(const Conv2dShape& s, const T* gy, const T* w, T* gx)
 #pragma omp parallel num_threads(l.threads)
   {
     keep_gemm_on_this_thread(l.threads);
-    T* cols = scratch.get() + omp_get_thread_num() * l.scratch_size();
-    T* out = cols + l.cols_size();
-    T* gx_pad = out + l.out_size();
+    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num());
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < l.items; ++i) {
       const Chunk c = l.chunk(i);
       const T* gy_chunk = gy + l.y_offset(c.n0, c.g);  // one sample: read in place
       if (c.count > 1) {
-        to_side_by_side(l, c, gy, out);
-        gy_chunk = out;
+        to_side_by_side(l, c, gy, ws.side);
+        gy_chunk = ws.side;
       }
       // cols (rows, width) = w[g]^T (rows, out_ch) @ gy[chunk, g] side by side (out_ch, width)
       gemm_fast(true, false, l.rows, c.width, l.out_ch, T(1), w + c.g * l.out_ch * l.rows,
-                gy_chunk, T(0), cols, kIsa);
+                gy_chunk, T(0), ws.cols, kIsa);
       // each sample's columns back onto its pixels, in a padded image when there is padding
       for (int64_t j = 0; j < c.count; ++j) {
         T* gx_n = gx + l.x_offset(c.n0 + j, c.g);
-        T* image = l.padded ? gx_pad : gx_n;
+        T* image = l.padded ? ws.image : gx_n;
         std::fill_n(image, l.padded_size, T(0));
-        col2im_add(s, cols + j * l.pixels, c.width, image);
-        if (l.padded) crop_image(s, gx_pad, gx_n);
+        col2im_add(s, ws.cols + j * l.pixels, c.width, image);
+        if (l.padded) crop_image(s, ws.image, gx_n);
       }
     }
   }
@@ -324,23 +334,20 @@ void conv2d_bwd_weight_fast(const Conv2dShape& s, const T* x, const T* gy, T* gw
   {
     keep_gemm_on_this_thread(l.threads);
     const int t = omp_get_thread_num();
-    T* cols = scratch.get() + t * l.scratch_size();
-    T* out = cols + l.cols_size();
-    T* x_pad = out + l.out_size();
-    if (l.padded) std::fill_n(x_pad, l.padded_size, T(0));  // the border, once
+    const Workspace<T> ws(l, scratch.get(), t);
     T* acc = t == 0 ? gw : partial_sums + (t - 1) * gw_size;
     std::fill_n(acc, gw_size, T(0));
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < l.items; ++i) {
       const Chunk c = l.chunk(i);
-      lower_chunk(s, l, c, x, x_pad, cols);
+      lower_chunk(s, l, c, x, ws.image, ws.cols);
       const T* gy_chunk = gy + l.y_offset(c.n0, c.g);
       if (c.count > 1) {
-        to_side_by_side(l, c, gy, out);
-        gy_chunk = out;
+        to_side_by_side(l, c, gy, ws.side);
+        gy_chunk = ws.side;
       }
       // acc[g] (out_ch, rows) += gy[chunk, g] side by side (out_ch, width) @ cols^T (width, rows)
-      gemm_fast(false, true, l.out_ch, l.rows, c.width, T(1), gy_chunk, cols, T(1),
+      gemm_fast(false, true, l.out_ch, l.rows, c.width, T(1), gy_chunk, ws.cols, T(1),
                 acc + c.g * l.out_ch * l.rows, kIsa);
     }
     // (the loop's end is a barrier: every partial sum is complete here)
