@@ -22,16 +22,6 @@ void check_elementwise(const char* op, std::initializer_list<std::pair<const cha
   for (const auto& [name, a] : inputs) require_no_partial_overlap(op, out_name, out, name, *a);
 }
 
-template <typename T>
-const T* in(const py::array& a) {
-  return static_cast<const T*>(a.data());
-}
-
-template <typename T>
-T* out_ptr(py::array& a) {
-  return static_cast<T*>(a.mutable_data());
-}
-
 // input (n), target (n) -> out (n); ValueError if an input element lies outside [0, 1].
 void bce_fwd(const py::array& input, const py::array& target, py::array out, const std::string& impl) {
   const char* op = "bce_fwd";
@@ -44,9 +34,9 @@ void bce_fwd(const py::array& input, const py::array& target, py::array out, con
     const auto kernel = which == Impl::ref ? cpu::bce_fwd_ref<T> : cpu::bce_fwd_fast<T>;
     {
       py::gil_scoped_release nogil;
-      bad = kernel(in<T>(input), in<T>(target), out_ptr<T>(out), input.size());
+      bad = kernel(input_ptr<T>(input), input_ptr<T>(target), output_ptr<T>(out), input.size());
     }
-    if (bad >= 0) bad_value = double(in<T>(input)[bad]);
+    if (bad >= 0) bad_value = double(input_ptr<T>(input)[bad]);
   });
   if (bad >= 0)
     fail("binary_cross_entropy",
@@ -65,7 +55,7 @@ void bce_bwd(const py::array& input, const py::array& target, const py::array& g
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::bce_bwd_ref<T> : cpu::bce_bwd_fast<T>;
     py::gil_scoped_release nogil;
-    kernel(in<T>(input), in<T>(target), in<T>(grad_out), out_ptr<T>(grad_in), input.size());
+    kernel(input_ptr<T>(input), input_ptr<T>(target), input_ptr<T>(grad_out), output_ptr<T>(grad_in), input.size());
   });
 }
 
@@ -79,7 +69,7 @@ void bce_logits_fwd(const py::array& logits, const py::array& target, py::array 
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::bce_logits_fwd_ref<T> : cpu::bce_logits_fwd_fast<T>;
     py::gil_scoped_release nogil;
-    kernel(in<T>(logits), in<T>(target), out_ptr<T>(out), logits.size());
+    kernel(input_ptr<T>(logits), input_ptr<T>(target), output_ptr<T>(out), logits.size());
   });
 }
 
@@ -94,7 +84,7 @@ void bce_logits_bwd(const py::array& logits, const py::array& target, const py::
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::bce_logits_bwd_ref<T> : cpu::bce_logits_bwd_fast<T>;
     py::gil_scoped_release nogil;
-    kernel(in<T>(logits), in<T>(target), in<T>(grad_out), out_ptr<T>(grad_in), logits.size());
+    kernel(input_ptr<T>(logits), input_ptr<T>(target), input_ptr<T>(grad_out), output_ptr<T>(grad_in), logits.size());
   });
 }
 

@@ -22,16 +22,6 @@ void require_channels(const char* op, const char* name, const py::array& v, cons
                  std::to_string(x.shape(1)) + " channels (shape " + shape_str(x) + ")");
 }
 
-template <typename T>
-const T* in(const py::array& a) {
-  return static_cast<const T*>(a.data());
-}
-
-template <typename T>
-T* out(py::array& a) {
-  return static_cast<T*>(a.mutable_data());
-}
-
 // x (N, C, S), weight (C), bias (C) -> y (N, C, S), mean (C), var (C, biased)
 void batch_norm_fwd(const py::array& x, const py::array& weight, const py::array& bias, double eps,
                     py::array y, py::array mean, py::array var, const std::string& impl) {
@@ -51,8 +41,8 @@ void batch_norm_fwd(const py::array& x, const py::array& weight, const py::array
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::batch_norm_fwd_ref<T> : cpu::batch_norm_fwd_fast<T>;
     py::gil_scoped_release nogil;
-    kernel(in<T>(x), x.shape(0), x.shape(1), x.shape(2), in<T>(weight), in<T>(bias), T(eps),
-           out<T>(y), out<T>(mean), out<T>(var));
+    kernel(input_ptr<T>(x), x.shape(0), x.shape(1), x.shape(2), input_ptr<T>(weight), input_ptr<T>(bias), T(eps),
+           output_ptr<T>(y), output_ptr<T>(mean), output_ptr<T>(var));
   });
 }
 
@@ -79,9 +69,9 @@ void batch_norm_bwd(const py::array& x, const py::array& grad_out, const py::arr
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::batch_norm_bwd_ref<T> : cpu::batch_norm_bwd_fast<T>;
     py::gil_scoped_release nogil;
-    kernel(in<T>(x), in<T>(grad_out), x.shape(0), x.shape(1), x.shape(2), in<T>(weight),
-           in<T>(mean), in<T>(var), T(eps), out<T>(grad_in), out<T>(grad_weight),
-           out<T>(grad_bias));
+    kernel(input_ptr<T>(x), input_ptr<T>(grad_out), x.shape(0), x.shape(1), x.shape(2), input_ptr<T>(weight),
+           input_ptr<T>(mean), input_ptr<T>(var), T(eps), output_ptr<T>(grad_in), output_ptr<T>(grad_weight),
+           output_ptr<T>(grad_bias));
   });
 }
 

@@ -110,6 +110,17 @@ inline Impl parse_impl(const char* op, const std::string& impl) {
   fail(op, "impl must be 'ref' or 'fast', got '" + impl + "'");
 }
 
+// The element pointers a kernel takes, once the checks above have passed.
+template <typename T>
+const T* input_ptr(const py::array& a) {
+  return static_cast<const T*>(a.data());
+}
+
+template <typename T>
+T* output_ptr(py::array& a) {
+  return static_cast<T*>(a.mutable_data());
+}
+
 // Calls f(float{}) or f(double{}) after a's dtype, checked by require_float beforehand; f reads
 // the element type as decltype of its argument.
 template <typename F>
