@@ -1,5 +1,7 @@
 """Neural-network building blocks with PyTorch's names: modules, layers, initialisation and
 the functional ops (``minigen.nn.functional``)."""
 from . import functional, init
-from .layers import BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Linear
+from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from .layers import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten,
+                     Linear, Unflatten)
 from .module import Module, ModuleList, Parameter, Sequential

@@ -1,11 +1,16 @@
-"""The layers models are built from: affine, convolution, batch norm, activations, reshaping.
+"""The layers models are built from: affine, convolution, batch norm, dropout, embedding,
+reshaping (the activations are in ``activation.py``).
 
 Each is a thin Module over a functional op, with PyTorch's constructor arguments, parameter
 names (so ``state_dict`` keys match) and default initialisation.
 """
+import math
+
 import numpy as np
 
 from .. import dtypes, ops
+from ..ops.common import normalize_dim
+from ..ops.dropout import check_probability
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -135,3 +140,83 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """For (N, C, H, W) inputs."""
     ranks = (4,)
+
+
+class Dropout(Module):
+    """``F.dropout`` with probability ``p`` while training, the identity in eval mode.
+    ``inplace`` is accepted as in PyTorch; the result is computed out of place."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        check_probability(p)
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return ops.dropout(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Embedding(Module):
+    """A lookup table: index i of an int64 input picks row i of ``weight`` (num_embeddings,
+    embedding_dim), initialised N(0, 1) as in PyTorch."""
+
+    def __init__(self, num_embeddings, embedding_dim):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = init.normal_(_empty(num_embeddings, embedding_dim))
+
+    def forward(self, input):
+        return ops.embedding(input, self.weight)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class Flatten(Module):
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one (by default all but the batch's)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):
+        return ops.flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (a tuple or list of ints, one of which
+    may be -1, inferred): the inverse of Flatten."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not (isinstance(unflattened_size, (tuple, list))
+                and all(isinstance(n, int) for n in unflattened_size)):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, "
+                            f"got {unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input):
+        if input.ndim == 0:
+            raise IndexError("Unflatten: a 0-D tensor has no dimension to unflatten")
+        dim = normalize_dim("Unflatten", self.dim, input.ndim)
+        sizes = self._sizes(input.shape[dim], input.shape)
+        return ops.reshape(input, input.shape[:dim] + sizes + input.shape[dim + 1:])
+
+    def _sizes(self, length, shape):
+        """``unflattened_size`` with its -1 inferred, checked to multiply up to ``length``."""
+        sizes = tuple(self.unflattened_size)
+        known = math.prod(n for n in sizes if n != -1)
+        if sizes.count(-1) == 1 and known > 0 and length % known == 0:
+            sizes = tuple(length // known if n == -1 else n for n in sizes)
+        if any(n < 0 for n in sizes) or math.prod(sizes) != length:
+            raise ValueError(f"Unflatten: sizes {tuple(self.unflattened_size)} do not multiply up to "
+                             f"the size {length} of dimension {self.dim} of the input of shape {shape}")
+        return sizes
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -2,9 +2,10 @@
 from .activation import leaky_relu, relu, sigmoid, tanh
 from .common import cast
 from .conv import conv2d, conv_transpose2d
-from .indexing import index
+from .dropout import dropout
+from .indexing import embedding, index
 from .linear import linear
-from .loss import binary_cross_entropy, binary_cross_entropy_with_logits
+from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss
 from .matmul import matmul
 from .norm import batch_norm
 from .penalty import critic_gradient_penalty, gradient_penalty

@@ -106,6 +106,17 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
                      "binary_cross_entropy_with_logits")
 
 
+def mse_loss(input, target, reduction="mean"):
+    """Squared error ``(input - target)²`` elementwise, then ``reduction`` ('mean', 'sum' or
+    'none'); input and target have the same shape. A composition of ops.
+
+    See: torch.nn.functional.mse_loss
+    """
+    input, target = _operands("mse_loss", input, target)
+    difference = input - target
+    return _weighted(difference * difference, None, reduction, "mse_loss")
+
+
 def _operands(op, input, target):
     input = floating(op, input)
     input, target = promote(op, input, target)

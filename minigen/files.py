@@ -1,0 +1,34 @@
+"""Writing files so that a crash never leaves half of one: write beside, then rename."""
+import contextlib
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_write(path):
+    """Yield a binary file; on success it replaces ``path`` in one step, on error it vanishes.
+
+    The temporary file lives in the target's directory (a rename is atomic only within one
+    file system) and is flushed to disk before the rename, so after a power cut or a SIGKILL
+    ``path`` holds either its old contents or the new ones.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + "-", suffix=".tmp",
+                                     dir=directory)
+    try:
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a plain file is not
+        with os.fdopen(fd, "wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
