@@ -28,3 +28,6 @@ double = float64
 long = int64
 
 __version__ = "0.1.0"
+
+# the layers above the tensor, which use the names defined here
+from . import data, metrics, models, optim  # noqa: E402
