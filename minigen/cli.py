@@ -1,0 +1,159 @@
+"""The ``minigen`` command (also ``python -m minigen``): train, sample, interpolate, list.
+
+    minigen train dcgan                      # the bundled digits, the model's defaults
+    minigen train wgan-gp --data ring8 --steps 20000 --out runs/ring
+    minigen train dcgan --resume --steps 4000  # continue a run, possibly for longer
+    minigen sample runs/dcgan-digits/checkpoint.npz --count 100
+    minigen interpolate runs/dcgan-digits/checkpoint.npz
+    minigen list
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import plots, random
+from .autograd import no_grad
+from .data.catalog import DATASETS, first
+from .models import MODELS
+from .models.base import evaluating
+from .tensor import Tensor
+from .train import TrainConfig, load_run, train
+
+
+def positive(text):
+    """An argparse type: an integer ≥ 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status (0 ok, 1 error, 130 stopped early)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command(args)
+    except (ValueError, RuntimeError, OSError) as error:   # a device it lacks, a diverged run, files
+        print(f"minigen {args.name}: {error}", file=sys.stderr)
+        return 1
+
+
+def train_command(args):
+    config = TrainConfig(args.model, data=args.data, steps=args.steps, epochs=args.epochs,
+                         batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
+                         out=args.out, sample_every=args.sample_every,
+                         checkpoint_every=args.checkpoint_every)
+    metrics = train(config, resume=args.resume, progress=not args.quiet)
+    if metrics is None:
+        return 130
+    out = Path(config.resolved().out)
+    print(f"{metrics['steps']} steps in {metrics['seconds']:.0f} s "
+          f"({metrics['steps_per_second']:.1f} steps/s); results in {out}/")
+    for name in ("samples.png", "reconstructions.png", "losses.png", "metrics.json"):
+        if (out / name).exists():
+            print(f"  {out / name}")
+    return 0
+
+
+@no_grad()
+def sample_command(args):
+    model, source, config = load_run(args.checkpoint)
+    if not model.can_sample:
+        raise ValueError(f"{config.model} is not a generative model: it reconstructs, it does not "
+                         "sample; see reconstructions.png in its run directory")
+    out = args.out or str(Path(args.checkpoint).with_name("sampled.png"))
+    with random.fork_rng(args.seed), evaluating(model):
+        samples = model.sample(args.count).numpy()
+    if source.kind == "points":
+        plots.save_scatter(samples, out, first(source.held_out, 2000)[0].numpy())
+    else:
+        plots.save_image_grid(samples, out, value_range=model.image_range)
+    print(f"{args.count} samples of {config.model} written to {out}")
+    return 0
+
+
+@no_grad()
+def interpolate_command(args):
+    model, source, config = load_run(args.checkpoint)
+    if source.kind != "image":
+        raise ValueError("interpolate draws image grids; for 2-D data use `minigen sample`")
+    out = args.out or str(Path(args.checkpoint).with_name("interpolation.png"))
+    with random.fork_rng(args.seed), evaluating(model):
+        start, end = _endpoints(model, source, args.rows)
+        weights = np.linspace(0.0, 1.0, args.columns).reshape(1, -1, *([1] * (start.ndim - 1)))
+        line = (start.numpy()[:, None] * (1 - weights) + end.numpy()[:, None] * weights)
+        codes = line.reshape(-1, *start.shape[1:]).astype(start.dtype)   # row after row
+        labels = None
+        if model.conditional:   # each row keeps one class: row i shows digit i mod 10
+            labels = np.repeat(np.arange(args.rows) % model.num_classes, args.columns)
+        images = model.decode(Tensor(codes), None if labels is None else Tensor(labels)).numpy()
+    plots.save_image_grid(images, out, nrow=args.columns, value_range=model.image_range)
+    print(f"{args.rows} interpolations of {config.model} written to {out}")
+    return 0
+
+
+def _endpoints(model, source, rows):
+    """Pairs of latent codes: prior draws, or for plain autoencoders two held-out digits' codes."""
+    if model.can_sample:
+        return model.latent(rows), model.latent(rows)
+    digits = first(source.held_out, 2 * rows)[0]
+    codes = model.encode(digits)
+    return codes[:rows], codes[rows:]
+
+
+def list_command(args):
+    print("models (minigen train MODEL):")
+    for name, model in MODELS.items():
+        defaults = ", ".join(f"{key} {value}" for key, value in model.defaults.items())
+        print(f"  {name:10s} data {model.default_data:7s} {defaults}   "
+              f"({' or '.join(model.data_kinds)} data)")
+    print("\ndatasets (--data NAME):")
+    for name, description in DATASETS.items():
+        print(f"  {name:10s} {description}")
+    return 0
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="minigen", description="Train and sample generative models.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name, function, help):
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(command=function, name=name)
+        return sub
+
+    run = command("train", train_command, "train a model, writing samples, plots, metrics and "
+                  "checkpoints into its run directory")
+    run.add_argument("model", choices=MODELS, metavar="MODEL", help="one of: " + ", ".join(MODELS))
+    run.add_argument("--data", help="dataset (default: the model's); one of: " + ", ".join(DATASETS))
+    budget = run.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=positive, help="batches to train on (default: the model's)")
+    budget.add_argument("--epochs", type=positive, help="passes over the training data")
+    run.add_argument("--batch-size", type=positive)
+    run.add_argument("--lr", type=float, help="learning rate of every optimiser")
+    run.add_argument("--seed", type=int, help="seed of every random number (default 0)")
+    run.add_argument("--device", default="cpu", help="cpu (cuda: not yet)")
+    run.add_argument("--out", help="run directory (default runs/MODEL-DATA)")
+    run.add_argument("--resume", action="store_true", help="continue the run in --out")
+    run.add_argument("--sample-every", type=positive, default=500, help="steps between sample pictures")
+    run.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    for name, function, help in (
+            ("sample", sample_command, "draw samples from a trained model into a PNG"),
+            ("interpolate", interpolate_command, "decode points along lines in latent space")):
+        sub = command(name, function, help)
+        sub.add_argument("checkpoint", help="a checkpoint.npz written by minigen train")
+        sub.add_argument("--out", help="PNG to write (default: beside the checkpoint)")
+        sub.add_argument("--seed", type=int, default=0)
+        if name == "sample":
+            sub.add_argument("--count", type=positive, default=64)
+        else:
+            sub.add_argument("--rows", type=positive, default=8)
+            sub.add_argument("--columns", type=positive, default=10)
+
+    command("list", list_command, "the models and datasets, with their defaults")
+    return parser

@@ -1,0 +1,61 @@
+"""The networks the models share: MLPs, and W2's DCGAN generator and discriminator.
+
+Shapes are for 28 × 28 images (MNIST); the comments give each layer's output for a batch
+of N.
+"""
+from .. import nn
+
+
+def mlp(sizes, activation, *after):
+    """Linear layers between consecutive ``sizes``, ``activation()`` after each hidden one,
+    then the modules ``after`` (an output activation, a reshape)."""
+    layers = []
+    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if index < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers, *after)
+
+
+def dcgan_generator(latent_dim=100, channels=1, width=128):
+    """W2's generator: z (N, latent_dim, 1, 1) → images (N, channels, 28, 28) in [-1, 1]."""
+    return nn.Sequential(
+        nn.ConvTranspose2d(latent_dim, 2 * width, 7, 1, 0),   # (N, 256, 7, 7)
+        nn.BatchNorm2d(2 * width),
+        nn.ReLU(),
+        nn.ConvTranspose2d(2 * width, width, 4, 2, 1),        # (N, 128, 14, 14)
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+        nn.ConvTranspose2d(width, channels, 4, 2, 1),         # (N, 1, 28, 28)
+        nn.Tanh(),                                            # no BatchNorm on the output
+    )
+
+
+def dcgan_discriminator(channels=1, width=64, batch_norm=True, sigmoid=True):
+    """W2's discriminator: images (N, channels, 28, 28) → one score per image, (N, 1, 1, 1).
+
+    Without BatchNorm and Sigmoid it is W3's WGAN critic (the penalty is per sample, which
+    batch statistics would break; a critic's score is unbounded).
+    """
+    return nn.Sequential(
+        nn.Conv2d(channels, width, 4, 2, 1),                  # (N, 64, 14, 14), no BatchNorm on the input
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1),                 # (N, 128, 7, 7)
+        *([nn.BatchNorm2d(2 * width)] if batch_norm else []),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * width, 1, 7, 1, 0),                     # (N, 1, 1, 1)
+        *([nn.Sigmoid()] if sigmoid else []),
+    )
+
+
+def radford_init_(module):
+    """DCGAN's initialisation: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02), biases 0."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+    return module

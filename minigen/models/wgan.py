@@ -1,0 +1,62 @@
+"""WGAN (Arjovsky et al., 2017): a critic estimating the Wasserstein-1 distance.
+
+The critic has no Sigmoid: its scores are unbounded, and it maximises
+mean(C(real)) − mean(C(fake)) while the generator maximises mean(C(fake)). The estimate
+needs C to be 1-Lipschitz; this model enforces it crudely by clipping every critic weight
+to [−0.01, 0.01] after each step (WGAN-GP replaces that with a gradient penalty). The
+critic is trained ``n_critic`` = 5 times per generator step, with RMSprop at lr 5e-5
+(momentum-based optimisers were unstable with clipping, the paper reports).
+
+On images the networks are W2's DCGAN ones, the critic without its Sigmoid; on 2D points,
+MLPs. One training step is one batch, that is one critic step.
+"""
+import minigen
+
+from .. import optim
+from .base import frozen, take
+from .gan import GAN
+
+
+class WGAN(GAN):
+    name = "wgan"
+    defaults = {"steps": 10000, "batch_size": 64, "lr": 5e-5}
+    image_latent_dim = 100
+    n_critic = 5
+    clip = 0.01
+    sigmoid = False
+
+    @property
+    def convolutional(self):
+        return self.is_image
+
+    def make_optimizer(self, parameters):
+        return optim.RMSprop(parameters, lr=self.lr)
+
+    def train_step(self, batch, step):
+        real = batch[0]
+        generator_step = (step + 1) % self.n_critic == 0
+        with minigen.set_grad_enabled(generator_step):   # G's graph only when G learns
+            fake = self.decode(self.latent(len(real)))
+
+        self.opt_d.zero_grad()
+        losses = self.critic_losses(real, fake.detach())
+        losses["loss_c"].backward()
+        self.opt_d.step()
+        self.after_critic_step()
+
+        if generator_step:
+            self.opt_g.zero_grad()
+            with frozen(self.discriminator):
+                losses["loss_g"] = -self.discriminate(fake).mean()
+                losses["loss_g"].backward()
+            self.opt_g.step()
+        return take(losses)
+
+    def critic_losses(self, real, fake):
+        """The critic's loss, mean C(fake) − mean C(real), plus any terms worth logging."""
+        return {"loss_c": self.discriminate(fake).mean() - self.discriminate(real).mean()}
+
+    @minigen.no_grad()
+    def after_critic_step(self):
+        for p in self.discriminator.parameters():
+            p.data = p.clamp(-self.clip, self.clip)

@@ -1,0 +1,33 @@
+"""WGAN-GP (Gulrajani et al., 2017): WGAN with a gradient penalty instead of weight clipping.
+
+The critic is pushed towards 1-Lipschitz by penalising λ · mean((‖∇ₓ̂ C(x̂)‖ − 1)²) at
+points x̂ on lines between real and fake samples. The penalty is a function of a gradient,
+so training the critic on it differentiates twice: ``F.critic_gradient_penalty`` takes the
+gradient with ``create_graph=True`` and the critic's ``backward`` goes through it. The
+critic has no BatchNorm (the penalty is per sample, which batch statistics would couple);
+on images it is W3's critic. Adam with lr 1e-4 and betas (0, 0.9), λ = 10, 5 critic steps
+per generator step, as in the paper.
+"""
+import minigen.nn.functional as F
+
+from .. import optim
+from .wgan import WGAN
+
+
+class WGANGP(WGAN):
+    name = "wgan-gp"
+    defaults = {"steps": 10000, "batch_size": 64, "lr": 1e-4}
+    betas = (0.0, 0.9)
+    penalty_weight = 10.0
+    discriminator_batch_norm = False
+
+    def make_optimizer(self, parameters):
+        return optim.Adam(parameters, lr=self.lr, betas=self.betas)
+
+    def critic_losses(self, real, fake):
+        wasserstein = self.discriminate(fake).mean() - self.discriminate(real).mean()
+        penalty = F.critic_gradient_penalty(self.discriminate, real, fake)
+        return {"loss_c": wasserstein + self.penalty_weight * penalty, "penalty": penalty}
+
+    def after_critic_step(self):
+        pass   # no clipping: the penalty does its job

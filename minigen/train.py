@@ -1,0 +1,309 @@
+"""The trainer: one model, one dataset, a run directory with everything a run leaves behind.
+
+``train(TrainConfig("dcgan"))`` writes into ``runs/dcgan-digits/`` (or ``config.out``):
+
+- ``checkpoint.npz``: the model, its optimisers, the random generator, the step and the loss
+  history, written atomically every ``checkpoint_every`` steps and at the end;
+- ``samples.png`` (or ``reconstructions.png``) and the same under ``samples/step_NNNNNN.png``
+  every ``sample_every`` steps: image grids, or scatter plots over the data for 2D points;
+- ``losses.png`` and ``metrics.json`` at the end.
+
+A resumed run (``resume=True``) continues from the checkpoint with exactly the numbers an
+uninterrupted run would have produced: the data order is a function of (seed, epoch), the
+random generator is restored, and pictures and metrics draw from generators of their own
+(``random.fork_rng``) so that they never change what the training draws. Ctrl-C or SIGTERM
+ask the run to stop after the current step and save a checkpoint; a NaN or infinite loss
+stops it without overwriting the last good checkpoint.
+"""
+import dataclasses
+import json
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import backend, checkpoint, metrics, plots, random
+from .autograd import no_grad
+from .checkpoint import CheckpointError
+from .data import DataLoader
+from .data.catalog import first, load_dataset
+from .files import atomic_write
+from .models import get_model
+from .models.base import evaluating
+
+CHECKPOINT = "checkpoint.npz"
+PICTURE_SEED = 1234    # one fixed noise for every picture of a run, so they show progress
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint is left as it was."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """What ``minigen train`` takes; ``None`` means the model's default."""
+    model: str
+    data: str = None
+    steps: int = None
+    epochs: int = None
+    batch_size: int = None
+    lr: float = None
+    seed: int = None
+    device: str = "cpu"
+    out: str = None
+    sample_every: int = 500
+    checkpoint_every: int = 500
+
+    def resolved(self):
+        """A copy with every default filled in and every value checked."""
+        model = get_model(self.model)
+        if self.steps is not None and self.epochs is not None:
+            raise ValueError("give --steps or --epochs, not both")
+        for name in ("steps", "epochs", "batch_size", "sample_every", "checkpoint_every"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.lr is not None and not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        backend.device(self.device)
+        data = self.data or model.default_data
+        return dataclasses.replace(
+            self, data=data, seed=0 if self.seed is None else self.seed,
+            steps=self.steps if self.steps or self.epochs else model.defaults["steps"],
+            batch_size=self.batch_size or model.defaults["batch_size"],
+            lr=self.lr or model.defaults["lr"], out=self.out or f"runs/{self.model}-{data}")
+
+
+def build(config):
+    """The dataset and a freshly initialised model for a resolved config (seeds the generator)."""
+    model_class = get_model(config.model)
+    source = load_dataset(config.data, model_class.image_range)
+    if source.kind not in model_class.data_kinds:
+        raise ValueError(f"{config.model} does not train on {config.data} ({source.kind} data); "
+                         f"it takes {' or '.join(model_class.data_kinds)} data")
+    if model_class.conditional and not source.num_classes:
+        raise ValueError(f"{config.model} needs labelled data; {config.data} has no labels")
+    random.manual_seed(config.seed)
+    return source, model_class(source.data_shape, lr=config.lr, num_classes=source.num_classes)
+
+
+def train(config, resume=False, progress=True):
+    """Run ``config`` (a ``TrainConfig``) to its last step; returns the metrics it wrote."""
+    saved = _saved_run(Path(config.resolved().out), resume)
+    if saved is not None:
+        config = _continued(config, saved["config"])
+    config = config.resolved()
+    out = Path(config.out)
+    source, model = build(config)
+    loader = DataLoader(source.train, config.batch_size, shuffle=True, drop_last=True, seed=config.seed)
+    total = config.steps or config.epochs * len(loader)
+    run = Run(config, model, source, out)
+    if saved is not None:
+        run.restore(saved)
+
+    batches = loader.stream(run.step)
+    with _StopOnSignal() as stop, tqdm(total=total, initial=run.step, desc=config.model,
+                                       disable=not progress, dynamic_ncols=True) as bar:
+        while run.step < total:
+            started = time.perf_counter()
+            losses = model.train_step(next(batches), run.step)
+            run.elapsed += time.perf_counter() - started
+            diverged = [name for name, value in losses.items() if not math.isfinite(value)]
+            if diverged:
+                raise TrainingDiverged(
+                    f"{config.model}: {', '.join(diverged)} became {losses[diverged[0]]} at step "
+                    f"{run.step}; stopped. The last good checkpoint is {out / CHECKPOINT}. Try a "
+                    f"lower --lr.")
+            run.record(losses)
+            bar.update(1)
+            bar.set_postfix({name: f"{value:.3f}" for name, value in losses.items()}, refresh=False)
+            if run.step % config.sample_every == 0:
+                run.save_pictures(f"step_{run.step:06d}")
+            if run.step % config.checkpoint_every == 0 or stop.requested:
+                run.save_checkpoint()
+            if stop.requested:
+                bar.write(f"stopped at step {run.step}; continue with --resume")
+                return None
+    run.save_checkpoint()
+    run.save_pictures()
+    return run.finish()
+
+
+class Run:
+    """A model being trained and everything that goes into its directory."""
+
+    def __init__(self, config, model, source, out):
+        self.config, self.model, self.source, self.out = config, model, source, out
+        self.step, self.elapsed, self.history = 0, 0.0, {}
+
+    def record(self, losses):
+        for name, value in losses.items():
+            self.history.setdefault(name, []).append((self.step, value))
+        self.step += 1
+
+    def state(self):
+        return {"config": dataclasses.asdict(self.config), "step": self.step, "elapsed": self.elapsed,
+                "rng": random.get_rng_state(), "model": self.model.state_dict(),
+                "optimizers": {name: opt.state_dict() for name, opt in self.model.optimizers().items()},
+                "history": {name: np.asarray(points, np.float64) for name, points in self.history.items()}}
+
+    def save_checkpoint(self):
+        checkpoint.save(self.out / CHECKPOINT, self.state())
+
+    def restore(self, saved):
+        path = self.out / CHECKPOINT
+        restore_model(self.model, saved, path)
+        try:
+            self.step, self.elapsed = int(saved["step"]), float(saved["elapsed"])
+            random.set_rng_state(saved["rng"])
+            self.history = {name: [(int(s), float(v)) for s, v in points.numpy()]
+                            for name, points in saved["history"].items()}
+        except (KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{path}: the training state is incomplete ({error})") from None
+
+    @no_grad()
+    def save_pictures(self, name=None):
+        """``samples.png`` and/or ``reconstructions.png`` (under a step name while training)."""
+        model, source = self.model, self.source
+        with random.fork_rng(PICTURE_SEED), evaluating(model):
+            pictures = {}
+            if model.can_sample:
+                pictures["samples"] = model.sample(64 if source.kind == "image" else 2000)
+            if hasattr(model, "reconstruct"):
+                original = first(source.held_out, 32 if source.kind == "image" else 2000)[0]
+                pictures["reconstructions"] = (original, model.reconstruct(original))
+        for kind, picture in pictures.items():
+            path = self.out / (f"{kind}.png" if name is None else f"{kind}/{name}.png")
+            self._draw(picture, path, f"{self.config.model} on {self.config.data}, step {self.step}")
+
+    def _draw(self, picture, path, title):
+        reference = first(self.source.held_out, 2000)[0].numpy()
+        if self.source.kind == "points":
+            points = picture[1] if isinstance(picture, tuple) else picture
+            plots.save_scatter(points.numpy(), path, reference, title)
+        elif isinstance(picture, tuple):   # rows of originals, each above its reconstructions
+            original, reconstruction = (p.numpy().reshape(4, 8, *p.shape[1:]) for p in picture)
+            pairs = np.stack([original, reconstruction], axis=1).reshape(64, *picture[0].shape[1:])
+            plots.save_image_grid(pairs, path, nrow=8, value_range=self.model.image_range)
+        else:
+            plots.save_image_grid(picture.numpy(), path, nrow=8, value_range=self.model.image_range)
+
+    def finish(self):
+        """Loss curves and ``metrics.json``; returns the metrics."""
+        plots.save_loss_curves(self.history, self.out / "losses.png")
+        figures = {
+            "model": self.config.model, "data": self.config.data, "steps": self.step,
+            "batch_size": self.config.batch_size, "lr": self.config.lr, "seed": self.config.seed,
+            "seconds": round(self.elapsed, 2), "steps_per_second": round(self.step / self.elapsed, 2),
+            "final_losses": {name: float(np.mean([v for _, v in points[-100:]]))
+                             for name, points in self.history.items()},
+        }
+        figures.update(evaluate(self.model, self.source))
+        with atomic_write(self.out / "metrics.json") as file:
+            file.write(json.dumps(figures, indent=2).encode())
+        return figures
+
+
+@no_grad()
+def evaluate(model, source):
+    """Every quality figure that fits: the model's own on held-out data, the toy metrics."""
+    with evaluating(model):
+        figures = {"held_out": model.evaluate(source.held_out.tensors)}
+        if getattr(source.distribution, "means", None) is not None and model.can_sample:
+            def generate(count, seed):
+                with random.fork_rng(seed):
+                    return model.sample(count).numpy()
+            estimates = metrics.evaluate_toy(generate, source.distribution)
+            figures["toy"] = {name: estimate._asdict() for name, estimate in estimates.items()}
+    return figures
+
+
+def restore_model(model, saved, path):
+    """Load a checkpoint's weights and optimiser states into ``model``, or say what is wrong."""
+    try:
+        model.load_state_dict(saved["model"])
+        optimizers = model.optimizers()
+        if set(saved["optimizers"]) != set(optimizers):
+            raise ValueError(f"optimisers {sorted(saved['optimizers'])} in the checkpoint, "
+                             f"{sorted(optimizers)} in the model")
+        for name, optimizer in optimizers.items():
+            optimizer.load_state_dict(saved["optimizers"][name])
+    except (KeyError, ValueError, TypeError) as error:
+        message = error.args[0] if error.args else error
+        raise CheckpointError(f"{path} does not fit {model.name}: {message}") from None
+
+
+def load_run(path):
+    """A trained model from a checkpoint file: ``(model, source, config)``."""
+    saved = checkpoint.load(path)
+    try:
+        config = TrainConfig(**saved["config"])
+    except (KeyError, TypeError) as error:
+        raise CheckpointError(f"{path} has no valid training configuration ({error})") from None
+    source, model = build(config)
+    restore_model(model, saved, path)
+    return model, source, config
+
+
+def _saved_run(out, resume):
+    path = out / CHECKPOINT
+    if not resume:
+        if path.exists():
+            raise FileExistsError(f"{out} already holds a run ({path}); pass --resume to continue "
+                                  "it, or choose another --out")
+        return None
+    if not path.exists():
+        raise FileNotFoundError(f"nothing to resume: {path} does not exist")
+    return checkpoint.load(path)
+
+
+def _continued(asked, saved):
+    """The saved run's configuration, with the step budget (and output options) asked for now.
+
+    What defines the run (model, data, batch size, lr, seed) cannot change on resume: a value
+    given now that differs from the checkpoint's is an error, not silently ignored.
+    """
+    try:
+        config = TrainConfig(**saved)
+    except TypeError as error:
+        raise CheckpointError(f"the checkpoint's configuration is not valid: {error}") from None
+    clashes = [f"{name} {getattr(asked, name)!r} (the checkpoint has {getattr(config, name)!r})"
+               for name in ("model", "data", "batch_size", "lr", "seed")
+               if getattr(asked, name) not in (None, getattr(config, name))]
+    if clashes:
+        raise CheckpointError("cannot resume with a different " + ", ".join(clashes))
+    if asked.steps or asked.epochs:
+        config = dataclasses.replace(config, steps=asked.steps, epochs=asked.epochs)
+    return dataclasses.replace(config, out=asked.out or config.out, device=asked.device,
+                               sample_every=asked.sample_every,
+                               checkpoint_every=asked.checkpoint_every)
+
+
+class _StopOnSignal:
+    """Turn the first Ctrl-C (or SIGTERM) into a request to stop after the current step.
+
+    The loop then saves a checkpoint and returns. A second Ctrl-C interrupts at once (the
+    checkpoint on disk is then the previous one, still whole: it is written atomically).
+    """
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self.previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc_info):
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+

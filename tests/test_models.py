@@ -1,0 +1,116 @@
+"""Every model of the zoo learns: a few steps on each kind of data it takes, then the specifics
+(W1/W2/W3 architectures, weight clipping, the gradient penalty reaching the critic)."""
+import math
+
+import numpy as np
+import pytest
+
+import minigen
+from minigen.models import DCGAN, MODELS, WGAN, WGANGP
+
+SHAPES = {"image": (1, 28, 28), "points": (2,)}
+
+
+def batch_for(model_class, kind, size=8, seed=0):
+    rng = np.random.default_rng(seed)
+    low, high = model_class.image_range
+    data = rng.uniform(low, high, (size, *SHAPES[kind])) if kind == "image" else rng.normal(0, 2, (size, 2))
+    labels = minigen.tensor(rng.integers(0, 10, size))
+    return (minigen.tensor(data, dtype=minigen.float32), labels)
+
+
+def build(model_class, kind):
+    minigen.manual_seed(0)
+    return model_class(SHAPES[kind], lr=1e-3, num_classes=10 if kind == "image" else 0)
+
+
+CASES = [(name, kind) for name, cls in MODELS.items() for kind in cls.data_kinds]
+
+
+@pytest.mark.parametrize("name, kind", CASES)
+def test_every_model_trains_a_few_steps(name, kind):
+    model_class = MODELS[name]
+    model = build(model_class, kind)
+    before = {key: value.numpy().copy() for key, value in model.state_dict().items()}
+    steps = getattr(model_class, "n_critic", 1) + 1   # at least one generator step
+    for step in range(steps):
+        losses = model.train_step(batch_for(model_class, kind, seed=step), step)
+        assert losses and all(math.isfinite(v) for v in losses.values()), losses
+    unchanged = [key for key, value in model.state_dict().items()
+                 if "num_batches" not in key and np.array_equal(before[key], value.numpy())]
+    if not getattr(model, "sigmoid", True):
+        # a critic's output bias cancels in mean C(fake) - mean C(real) and in the penalty
+        output_bias = list(dict(model.named_parameters()))[-1]
+        unchanged = [key for key in unchanged if key != output_bias]
+    assert unchanged == []   # every other parameter and running statistic moved
+    assert all(p.requires_grad for p in model.parameters())   # nothing left frozen
+
+
+@pytest.mark.parametrize("name, kind", CASES)
+def test_samples_have_the_data_shape_and_range(name, kind):
+    model_class = MODELS[name]
+    model = build(model_class, kind)
+    if not model_class.can_sample:
+        return
+    samples = model.sample(5)
+    assert samples.shape == (5, *SHAPES[kind]) and samples.dtype == minigen.float32
+    if kind == "image":
+        low, high = model_class.image_range
+        assert low <= samples.numpy().min() and samples.numpy().max() <= high
+    assert model.training   # sampling switched to eval mode and back
+
+
+def parameter_count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_the_networks_are_those_of_the_reference_workloads():
+    gan = build(MODELS["gan"], "image")
+    assert parameter_count(gan.generator) == 1_477_136       # W1
+    assert parameter_count(gan.discriminator) == 1_460_225
+    dcgan = build(DCGAN, "image")
+    assert parameter_count(dcgan.generator) == 1_781_889     # W2
+    assert parameter_count(dcgan.discriminator) == 138_817
+    critic = build(WGANGP, "image").discriminator
+    assert parameter_count(critic) == 138_561                # W3: W2's D without BatchNorm
+    assert not any(isinstance(m, minigen.nn.BatchNorm2d) for m in critic.modules())
+
+
+def test_dcgan_follows_radford_initialisation():
+    model = build(DCGAN, "image")
+    convs = [m for m in model.modules() if isinstance(m, (minigen.nn.Conv2d, minigen.nn.ConvTranspose2d))]
+    weights = np.concatenate([m.weight.detach().numpy().ravel() for m in convs])
+    assert abs(weights.std() - 0.02) < 0.001 and abs(weights.mean()) < 0.001
+    norms = [m for m in model.modules() if isinstance(m, minigen.nn.BatchNorm2d)]
+    gammas = np.concatenate([m.weight.detach().numpy() for m in norms])
+    assert abs(gammas.mean() - 1) < 0.01 and 0.01 < gammas.std() < 0.03
+
+
+def test_wgan_clips_every_critic_weight():
+    model = build(WGAN, "points")
+    model.train_step(batch_for(WGAN, "points"), 0)
+    for p in model.discriminator.parameters():
+        assert np.abs(p.detach().numpy()).max() <= model.clip
+
+
+def critic_gradients(model, real, penalty_weight):
+    minigen.manual_seed(1)   # the same fake samples and interpolation points every time
+    model.penalty_weight = penalty_weight
+    fake = model.decode(model.latent(len(real))).detach()
+    model.discriminator.zero_grad()
+    model.critic_losses(real, fake)["loss_c"].backward()
+    return [p.grad.numpy().copy() for p in model.discriminator.parameters()]
+
+
+@pytest.mark.parametrize("kind", ["points", "image"])
+def test_the_gradient_penalty_reaches_the_critic_weights(kind):
+    """Published WGAN-GP code has computed the penalty and never back-propagated it."""
+    model = build(WGANGP, kind)
+    real = batch_for(WGANGP, kind)[0]
+    without = critic_gradients(model, real, 0.0)
+    with_penalty = critic_gradients(model, real, 10.0)
+    doubled = critic_gradients(model, real, 20.0)
+    for a, b, c in zip(without, with_penalty, doubled):
+        # linear in λ: the penalty's share of the gradient doubles with λ, and it is not zero
+        np.testing.assert_allclose(c - a, 2 * (b - a), rtol=1e-3, atol=1e-6)
+    assert any(np.abs(b - a).max() > 1e-4 for a, b in zip(without, with_penalty))

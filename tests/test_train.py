@@ -1,0 +1,157 @@
+"""The trainer and the command line: outputs, exact resume, stops, bad checkpoints, bad names."""
+import json
+import math
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from minigen import checkpoint
+from minigen.checkpoint import CheckpointError
+from minigen.cli import main
+from minigen.models import GAN
+from minigen.train import TrainConfig, TrainingDiverged, load_run, train
+
+
+def config(tmp_path, name="run", model="gan", **overrides):
+    settings = dict(data="ring8", steps=12, batch_size=32, sample_every=4, checkpoint_every=4,
+                    out=str(tmp_path / name))
+    return TrainConfig(model, **{**settings, **overrides})
+
+
+def parameters(run_dir):
+    return checkpoint.load(os.path.join(run_dir, "checkpoint.npz"))
+
+
+def assert_same_state(a, b):
+    """Two checkpoints hold bit-identical weights, optimiser states, generator and history."""
+    assert a["step"] == b["step"] and a["rng"] == b["rng"]
+    for key in a["model"]:
+        np.testing.assert_array_equal(a["model"][key].numpy(), b["model"][key].numpy(), err_msg=key)
+    for name, optimizer in a["optimizers"].items():
+        for index, state in optimizer["state"].items():
+            for key, value in state.items():
+                other = b["optimizers"][name]["state"][index][key]
+                np.testing.assert_array_equal(np.asarray(value), np.asarray(other), err_msg=key)
+    for name in a["history"]:
+        np.testing.assert_array_equal(a["history"][name].numpy(), b["history"][name].numpy())
+
+
+def test_a_run_writes_pictures_curves_metrics_and_a_checkpoint(tmp_path):
+    metrics = train(config(tmp_path), progress=False)
+    run = tmp_path / "run"
+    for name in ("samples.png", "samples/step_000004.png", "samples/step_000012.png", "losses.png",
+                 "metrics.json", "checkpoint.npz"):
+        assert (run / name).stat().st_size > 0, name
+    assert json.loads((run / "metrics.json").read_text()) == metrics
+    assert metrics["steps"] == 12 and set(metrics["final_losses"]) == {"loss_d", "loss_g"}
+    toy = metrics["toy"]
+    assert set(toy) == {"high_quality", "modes", "modes_1pct", "reverse_kl"}
+    assert all(math.isfinite(value["mean"]) and value["stderr"] >= 0 for value in toy.values())
+    assert not [f for f in os.listdir(run) if f.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("model, data, steps, split", [("gan", "ring8", 12, 5), ("dcgan", "digits", 4, 2),
+                                                       ("wgan-gp", "ring8", 12, 7)])
+def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path, model, data, steps, split):
+    whole = config(tmp_path, "whole", model=model, data=data, steps=steps)
+    train(whole, progress=False)
+    parts = config(tmp_path, "parts", model=model, data=data, steps=split)
+    train(parts, progress=False)
+    train(config(tmp_path, "parts", model=model, data=data, steps=steps), resume=True, progress=False)
+    assert_same_state(parameters(tmp_path / "whole"), parameters(tmp_path / "parts"))
+
+
+def test_ctrl_c_stops_after_the_step_with_a_checkpoint_and_the_run_resumes_exactly(tmp_path, monkeypatch):
+    train(config(tmp_path, "whole"), progress=False)
+    original = GAN.train_step
+
+    def interrupted_at_step_6(self, batch, step):
+        if step == 6:
+            os.kill(os.getpid(), signal.SIGINT)   # as if Ctrl-C came during this step
+        return original(self, batch, step)
+
+    monkeypatch.setattr(GAN, "train_step", interrupted_at_step_6)
+    assert train(config(tmp_path, "parts"), progress=False) is None
+    monkeypatch.undo()
+    assert parameters(tmp_path / "parts")["step"] == 7   # the step under way was finished
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    train(config(tmp_path, "parts"), resume=True, progress=False)
+    assert_same_state(parameters(tmp_path / "whole"), parameters(tmp_path / "parts"))
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    original = GAN.train_step
+
+    def diverging_at_step_9(self, batch, step):
+        losses = original(self, batch, step)
+        return {**losses, "loss_d": math.nan} if step == 9 else losses
+
+    monkeypatch.setattr(GAN, "train_step", diverging_at_step_9)
+    with pytest.raises(TrainingDiverged, match="loss_d became nan at step 9"):
+        train(config(tmp_path), progress=False)
+    saved = parameters(tmp_path / "run")
+    assert saved["step"] == 8
+    assert all(np.isfinite(v.numpy()).all() for v in saved["model"].values())
+
+
+def test_resume_refuses_a_different_run_definition(tmp_path):
+    train(config(tmp_path, steps=4), progress=False)
+    with pytest.raises(CheckpointError, match="different model 'wgan-gp'"):
+        train(config(tmp_path, model="wgan-gp", steps=8), resume=True, progress=False)
+    with pytest.raises(CheckpointError, match="different batch_size 16"):
+        train(config(tmp_path, steps=8, batch_size=16), resume=True, progress=False)
+    with pytest.raises(FileExistsError, match="pass --resume"):
+        train(config(tmp_path, steps=8), progress=False)
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        train(config(tmp_path, "elsewhere", steps=8), resume=True, progress=False)
+
+
+def test_a_checkpoint_of_another_model_names_the_mismatch(tmp_path):
+    train(config(tmp_path, "gan", steps=4), progress=False)
+    train(config(tmp_path, "wgan", model="wgan", steps=4), progress=False)
+    path = tmp_path / "gan" / "checkpoint.npz"
+    state = checkpoint.load(path)
+    state["model"] = checkpoint.load(tmp_path / "wgan" / "checkpoint.npz")["model"]
+    del state["model"]["generator.0.weight"]
+    checkpoint.save(path, state)
+    with pytest.raises(CheckpointError, match="does not fit gan: .*missing keys.*generator.0.weight"):
+        load_run(path)
+    state["model"]["generator.0.weight"] = np.zeros((3, 3))
+    checkpoint.save(path, state)
+    with pytest.raises(CheckpointError, match="generator.0.weight has shape"):
+        load_run(path)
+
+
+def test_truncated_checkpoints_are_reported_by_the_command_line(tmp_path, capsys):
+    train(config(tmp_path, steps=4), progress=False)
+    path = tmp_path / "run" / "checkpoint.npz"
+    path.write_bytes(path.read_bytes()[:1000])
+    assert main(["sample", str(path)]) == 1
+    assert "truncated or corrupt" in capsys.readouterr().err
+
+
+def test_unknown_and_unfit_names_list_the_valid_ones(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "nope"])
+    assert "choose from 'gan', 'dcgan'" in capsys.readouterr().err
+    assert main(["train", "gan", "--data", "nope", "--out", str(tmp_path / "x")]) == 1
+    assert "valid names: digits, mnist, ring8" in capsys.readouterr().err
+    assert main(["train", "dcgan", "--data", "ring8", "--out", str(tmp_path / "y")]) == 1
+    assert "dcgan does not train on ring8 (points data)" in capsys.readouterr().err
+    assert main(["train", "gan", "--device", "cuda", "--out", str(tmp_path / "z")]) == 1
+    assert "cuda" in capsys.readouterr().err.lower()
+
+
+def test_the_command_line_trains_samples_interpolates_and_lists(tmp_path, capsys):
+    out = tmp_path / "cgan"
+    assert main(["train", "cgan", "--steps", "3", "--batch-size", "16", "--out", str(out), "--quiet"]) == 0
+    assert "3 steps" in capsys.readouterr().out
+    assert main(["sample", str(out / "checkpoint.npz"), "--count", "20"]) == 0
+    assert main(["interpolate", str(out / "checkpoint.npz"), "--rows", "3", "--columns", "5"]) == 0
+    assert (out / "sampled.png").stat().st_size > 0 and (out / "interpolation.png").stat().st_size > 0
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    for name in ("gan", "dcgan", "wgan", "wgan-gp", "cgan", "digits", "ring8", "grid25", "moons"):
+        assert name in listing
