@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minigen
+from helpers import torch
 from minigen.models import DCGAN, MODELS, WGAN, WGANGP
 
 SHAPES = {"image": (1, 28, 28), "points": (2,)}
@@ -114,3 +115,55 @@ def test_the_gradient_penalty_reaches_the_critic_weights(kind):
         # linear in λ: the penalty's share of the gradient doubles with λ, and it is not zero
         np.testing.assert_allclose(c - a, 2 * (b - a), rtol=1e-3, atol=1e-6)
     assert any(np.abs(b - a).max() > 1e-4 for a, b in zip(without, with_penalty))
+
+
+def torch_copy(sequential):
+    """The same MLP in PyTorch, with the same weights (Linear and activations only)."""
+    layers = []
+    for module in sequential:
+        if isinstance(module, minigen.nn.Linear):
+            layer = torch.nn.Linear(module.in_features, module.out_features)
+            layer.load_state_dict({k: torch.tensor(v.numpy()) for k, v in module.state_dict().items()})
+            layers.append(layer)
+        elif isinstance(module, minigen.nn.LeakyReLU):
+            layers.append(torch.nn.LeakyReLU(module.negative_slope))
+        else:
+            layers.append({minigen.nn.ReLU: torch.nn.ReLU, minigen.nn.Sigmoid: torch.nn.Sigmoid}[type(module)]())
+    return torch.nn.Sequential(*layers)
+
+
+def test_a_wgan_gp_generator_step_matches_pytorch():
+    """One critic step and one generator step (step 4 of n_critic = 5), number for number."""
+    pytest.importorskip("torch")
+    model = build(WGANGP, "points")
+    G, C = torch_copy(model.generator), torch_copy(model.discriminator)
+    opt_g = torch.optim.Adam(G.parameters(), lr=model.lr, betas=model.betas)
+    opt_c = torch.optim.Adam(C.parameters(), lr=model.lr, betas=model.betas)
+    real = batch_for(WGANGP, "points", size=16)[0]
+    minigen.manual_seed(5)   # replay the draws of train_step: z, then the interpolation weights
+    z, eps = torch.tensor(minigen.randn(16, model.latent_dim).numpy()), torch.tensor(minigen.rand(16, 1).numpy())
+    minigen.manual_seed(5)
+    losses = model.train_step((real,), step=4)
+
+    x = torch.tensor(real.numpy())
+    fake = G(z)
+    xhat = (eps * x + (1 - eps) * fake.detach()).requires_grad_()
+    g, = torch.autograd.grad(C(xhat).sum(), xhat, create_graph=True)
+    penalty = ((g.norm(dim=1) - 1) ** 2).mean()
+    loss_c = C(fake.detach()).mean() - C(x).mean() + 10 * penalty
+    opt_c.zero_grad()
+    loss_c.backward()
+    opt_c.step()
+    loss_g = -C(fake).mean()
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+
+    assert losses["loss_c"] == pytest.approx(loss_c.item(), rel=1e-4)
+    assert losses["penalty"] == pytest.approx(penalty.item(), rel=1e-4)
+    assert losses["loss_g"] == pytest.approx(loss_g.item(), rel=1e-4, abs=1e-6)
+    for ours, theirs in ((model.generator, G), (model.discriminator, C)):
+        reference = theirs.state_dict()
+        for key, value in ours.state_dict().items():
+            np.testing.assert_allclose(value.numpy(), reference[key].detach().numpy(), rtol=1e-4,
+                                       atol=1e-6, err_msg=key)
