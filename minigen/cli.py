@@ -15,7 +15,7 @@ import numpy as np
 
 from . import plots, random
 from .autograd import no_grad
-from .data.catalog import DATASETS, first
+from .data.catalog import DATASETS, spread
 from .models import MODELS
 from .models.base import evaluating
 from .tensor import Tensor
@@ -68,7 +68,7 @@ def sample_command(args):
     with random.fork_rng(args.seed), evaluating(model):
         samples = model.sample(args.count).numpy()
     if source.kind == "points":
-        plots.save_scatter(samples, out, first(source.held_out, 2000)[0].numpy())
+        plots.save_scatter(samples, out, spread(source.held_out, 2000)[0].numpy())
     else:
         plots.save_image_grid(samples, out, value_range=model.image_range)
     print(f"{args.count} samples of {config.model} written to {out}")
@@ -99,7 +99,7 @@ def _endpoints(model, source, rows):
     """Pairs of latent codes: prior draws, or for plain autoencoders two held-out digits' codes."""
     if model.can_sample:
         return model.latent(rows), model.latent(rows)
-    digits = first(source.held_out, 2 * rows)[0]
+    digits = spread(source.held_out, 2 * rows)[0]
     codes = model.encode(digits)
     return codes[:rows], codes[rows:]
 

@@ -30,7 +30,7 @@ from . import backend, checkpoint, metrics, plots, random
 from .autograd import no_grad
 from .checkpoint import CheckpointError
 from .data import DataLoader
-from .data.catalog import first, load_dataset
+from .data.catalog import load_dataset, spread
 from .files import atomic_write
 from .models import get_model
 from .models.base import evaluating
@@ -174,14 +174,14 @@ class Run:
             if model.can_sample:
                 pictures["samples"] = model.sample(64 if source.kind == "image" else 2000)
             if hasattr(model, "reconstruct"):
-                original = first(source.held_out, 32 if source.kind == "image" else 2000)[0]
+                original = spread(source.held_out, 32 if source.kind == "image" else 2000)[0]
                 pictures["reconstructions"] = (original, model.reconstruct(original))
         for kind, picture in pictures.items():
             path = self.out / (f"{kind}.png" if name is None else f"{kind}/{name}.png")
             self._draw(picture, path, f"{self.config.model} on {self.config.data}, step {self.step}")
 
     def _draw(self, picture, path, title):
-        reference = first(self.source.held_out, 2000)[0].numpy()
+        reference = spread(self.source.held_out, 2000)[0].numpy()
         if self.source.kind == "points":
             points = picture[1] if isinstance(picture, tuple) else picture
             plots.save_scatter(points.numpy(), path, reference, title)

@@ -10,22 +10,29 @@ def python_blocks():
 
 
 def test_readme_has_the_examples_this_test_runs():
-    assert len(python_blocks()) == 3
+    assert len(python_blocks()) == 4
+
+
+def test_the_model_zoo_example_trains_a_gan():
+    scope = {}
+    exec(python_blocks()[0], scope)
+    assert set(scope["losses"]) == {"loss_d", "loss_g"}
+    assert scope["step"] == 19
 
 
 def test_the_taste_runs_and_the_penalty_reaches_the_weights():
     scope = {}
-    exec(python_blocks()[0], scope)
+    exec(python_blocks()[1], scope)
     assert scope["w"].grad is not None and scope["x"].grad.shape == (4, 3)
 
 
 def test_the_functional_example_trains_through_the_penalty():
     scope = {}
-    exec(python_blocks()[1], scope)
+    exec(python_blocks()[2], scope)
     assert scope["w"].grad is not None
 
 
 def test_the_gradient_kit_example_runs():
     scope = {}
-    exec(python_blocks()[2], scope)
+    exec(python_blocks()[3], scope)
     scope["test_softplus"]()

@@ -51,6 +51,7 @@ def load_dataset(name, image_range=(-1.0, 1.0)):
     return Source(name, "image", (1, 28, 28), 10, train, test)
 
 
-def first(dataset, count):
-    """The first ``count`` items of a TensorDataset, as a tuple of Tensors (a fixed batch)."""
-    return dataset.__getitems__(np.arange(min(count, len(dataset))))
+def spread(dataset, count):
+    """``count`` items evenly spaced through a TensorDataset (every class of the digits, which
+    are stored class by class), as a tuple of Tensors: a fixed batch for pictures."""
+    return dataset.__getitems__(np.linspace(0, len(dataset) - 1, min(count, len(dataset))).astype(np.int64))

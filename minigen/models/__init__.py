@@ -1,12 +1,17 @@
 """The model zoo, by the names the command line uses: ``minigen train NAME``."""
+from .autoencoder import Autoencoder, ConvAutoencoder
 from .base import GenerativeModel
 from .cgan import ConditionalGAN
+from .dae import DenoisingAutoencoder
 from .dcgan import DCGAN
 from .gan import GAN
+from .sparse_ae import SparseAutoencoder
+from .vae import VAE
 from .wgan import WGAN
 from .wgan_gp import WGANGP
 
-MODELS = {cls.name: cls for cls in (GAN, DCGAN, WGAN, WGANGP, ConditionalGAN)}
+MODELS = {cls.name: cls for cls in (Autoencoder, ConvAutoencoder, DenoisingAutoencoder, SparseAutoencoder,
+                                     VAE, GAN, DCGAN, WGAN, WGANGP, ConditionalGAN)}
 
 
 def get_model(name):
