@@ -40,6 +40,15 @@ def save_image_grid(images, path, nrow=None, value_range=(-1.0, 1.0), scale=2):
         picture.save(file, format="PNG")
 
 
+def save_reconstructions(originals, reconstructions, path, nrow=8, value_range=(0.0, 1.0)):
+    """Rows of ``nrow`` originals, each row followed by the row of their reconstructions."""
+    originals, reconstructions = np.asarray(originals), np.asarray(reconstructions)
+    rows = len(originals) // nrow
+    pairs = np.stack([a[:rows * nrow].reshape(rows, nrow, *a.shape[1:])
+                      for a in (originals, reconstructions)], axis=1)
+    save_image_grid(pairs.reshape(-1, *originals.shape[1:]), path, nrow, value_range)
+
+
 def save_scatter(points, path, reference=None, title=None):
     """2D samples (blue) over reference points (grey), e.g. generated over real data."""
     figure = Figure(figsize=(5, 5))

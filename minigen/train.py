@@ -185,10 +185,9 @@ class Run:
         if self.source.kind == "points":
             points = picture[1] if isinstance(picture, tuple) else picture
             plots.save_scatter(points.numpy(), path, reference, title)
-        elif isinstance(picture, tuple):   # rows of originals, each above its reconstructions
-            original, reconstruction = (p.numpy().reshape(4, 8, *p.shape[1:]) for p in picture)
-            pairs = np.stack([original, reconstruction], axis=1).reshape(64, *picture[0].shape[1:])
-            plots.save_image_grid(pairs, path, nrow=8, value_range=self.model.image_range)
+        elif isinstance(picture, tuple):
+            plots.save_reconstructions(*(p.numpy() for p in picture), path,
+                                       value_range=self.model.image_range)
         else:
             plots.save_image_grid(picture.numpy(), path, nrow=8, value_range=self.model.image_range)
 
