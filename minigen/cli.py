@@ -15,7 +15,7 @@ import numpy as np
 
 from . import plots, random
 from .autograd import no_grad
-from .data.catalog import DATASETS, spread
+from .data.catalog import DATASETS, data_kind, spread
 from .models import MODELS
 from .models.base import evaluating
 from .tensor import Tensor
@@ -107,7 +107,8 @@ def _endpoints(model, source, rows):
 def list_command(args):
     print("models (minigen train MODEL):")
     for name, model in MODELS.items():
-        defaults = ", ".join(f"{key} {value}" for key, value in model.defaults.items())
+        settings = model.settings(data_kind(model.default_data)).items()
+        defaults = ", ".join(f"{key} {value}" for key, value in settings)
         print(f"  {name:10s} data {model.default_data:7s} {defaults}   "
               f"({' or '.join(model.data_kinds)} data)")
     print("\ndatasets (--data NAME):")

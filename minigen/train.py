@@ -30,7 +30,7 @@ from . import backend, checkpoint, metrics, plots, random
 from .autograd import no_grad
 from .checkpoint import CheckpointError
 from .data import DataLoader
-from .data.catalog import load_dataset, spread
+from .data.catalog import data_kind, load_dataset, spread
 from .files import atomic_write
 from .models import get_model
 from .models.base import evaluating
@@ -71,11 +71,12 @@ class TrainConfig:
             raise ValueError(f"lr must be positive, got {self.lr}")
         backend.device(self.device)
         data = self.data or model.default_data
+        defaults = model.settings(data_kind(data))
         return dataclasses.replace(
             self, data=data, seed=0 if self.seed is None else self.seed,
-            steps=self.steps if self.steps or self.epochs else model.defaults["steps"],
-            batch_size=self.batch_size or model.defaults["batch_size"],
-            lr=self.lr or model.defaults["lr"], out=self.out or f"runs/{self.model}-{data}")
+            steps=self.steps if self.steps or self.epochs else defaults["steps"],
+            batch_size=self.batch_size or defaults["batch_size"],
+            lr=self.lr or defaults["lr"], out=self.out or f"runs/{self.model}-{data}")
 
 
 def build(config):
@@ -110,6 +111,8 @@ def train(config, resume=False, progress=True):
                                        disable=not progress, dynamic_ncols=True) as bar:
         while run.step < total:
             started = time.perf_counter()
+            if model.lr_decay:
+                set_lr(model, config.lr * (1 - run.step / total))
             losses = model.train_step(next(batches), run.step)
             run.elapsed += time.perf_counter() - started
             diverged = [name for name, value in losses.items() if not math.isfinite(value)]
@@ -207,10 +210,17 @@ class Run:
         return figures
 
 
+def set_lr(model, lr):
+    """Set the learning rate of every optimiser of ``model``."""
+    for optimizer in model.optimizers().values():
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+
 @no_grad()
 def evaluate(model, source):
     """Every quality figure that fits: the model's own on held-out data, the toy metrics."""
-    with evaluating(model):
+    with evaluating(model), random.fork_rng(PICTURE_SEED):   # the same draws at every evaluation
         figures = {"held_out": model.evaluate(source.held_out.tensors)}
         if getattr(source.distribution, "means", None) is not None and model.can_sample:
             def generate(count, seed):

@@ -128,7 +128,8 @@ def torch_copy(sequential):
         elif isinstance(module, minigen.nn.LeakyReLU):
             layers.append(torch.nn.LeakyReLU(module.negative_slope))
         else:
-            layers.append({minigen.nn.ReLU: torch.nn.ReLU, minigen.nn.Sigmoid: torch.nn.Sigmoid}[type(module)]())
+            same = {minigen.nn.ReLU: torch.nn.ReLU, minigen.nn.Sigmoid: torch.nn.Sigmoid}
+            layers.append(same[type(module)]())
     return torch.nn.Sequential(*layers)
 
 
@@ -141,7 +142,8 @@ def test_a_wgan_gp_generator_step_matches_pytorch():
     opt_c = torch.optim.Adam(C.parameters(), lr=model.lr, betas=model.betas)
     real = batch_for(WGANGP, "points", size=16)[0]
     minigen.manual_seed(5)   # replay the draws of train_step: z, then the interpolation weights
-    z, eps = torch.tensor(minigen.randn(16, model.latent_dim).numpy()), torch.tensor(minigen.rand(16, 1).numpy())
+    z = torch.tensor(minigen.randn(16, model.latent_dim).numpy())
+    eps = torch.tensor(minigen.rand(16, 1).numpy())
     minigen.manual_seed(5)
     losses = model.train_step((real,), step=4)
 

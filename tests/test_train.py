@@ -155,3 +155,22 @@ def test_the_command_line_trains_samples_interpolates_and_lists(tmp_path, capsys
     listing = capsys.readouterr().out
     for name in ("gan", "dcgan", "wgan", "wgan-gp", "cgan", "digits", "ring8", "grid25", "moons"):
         assert name in listing
+
+
+def test_wgan_gp_decays_its_learning_rate_linearly_to_zero(tmp_path):
+    train(config(tmp_path, model="wgan-gp", steps=10, lr=1e-3), progress=False)
+    for optimizer in parameters(tmp_path / "run")["optimizers"].values():
+        assert optimizer["param_groups"][0]["lr"] == pytest.approx(1e-3 * (1 - 9 / 10))
+
+
+def test_defaults_come_from_the_model_and_the_kind_of_data():
+    toy = TrainConfig("wgan-gp").resolved()
+    assert (toy.data, toy.steps, toy.batch_size, toy.lr, toy.seed) == ("ring8", 20000, 256, 1e-3, 0)
+    assert toy.out == "runs/wgan-gp-ring8"
+    digits = TrainConfig("wgan-gp", data="digits").resolved()
+    assert (digits.steps, digits.batch_size, digits.lr) == (10000, 64, 1e-4)
+    assert TrainConfig("dcgan", epochs=2).resolved().steps is None
+    with pytest.raises(ValueError, match="not both"):
+        TrainConfig("dcgan", steps=1, epochs=1).resolved()
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        TrainConfig("dcgan", batch_size=0).resolved()

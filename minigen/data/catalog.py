@@ -33,11 +33,16 @@ class Source:
     distribution: ToyDistribution = None
 
 
+def data_kind(name):
+    """"points" for the toy distributions, "image" for the digits."""
+    return "points" if name in TOY else "image"
+
+
 def load_dataset(name, image_range=(-1.0, 1.0)):
     """The dataset ``name`` (a key of ``DATASETS``), images scaled onto ``image_range``."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
-    if name in TOY:
+    if data_kind(name) == "points":
         return Source(name, "points", (2,), 0, toy_dataset(name, 100_000, seed=0),
                       toy_dataset(name, 10_000, seed=1), TOY[name])
     if name == "digits":

@@ -23,13 +23,20 @@ class GenerativeModel(nn.Module):
     image_range = (-1.0, 1.0)        # the range image data is scaled to for this model
     conditional = False              # whether batches must carry class labels
     can_sample = True                # whether ``sample`` draws new data (not for plain AEs)
-    defaults = {"steps": 2000, "batch_size": 64, "lr": 2e-4}
+    lr_decay = False                 # whether the trainer decays lr linearly to 0 over the run
+    defaults = {"steps": 2000, "batch_size": 64, "lr": 2e-4}   # the trainer's, on images
+    points_defaults = {}             # what differs on the 2-D toy data
 
     def __init__(self, data_shape, lr, num_classes=0):
         super().__init__()
         self.data_shape = tuple(data_shape)
         self.lr = lr
         self.num_classes = num_classes
+
+    @classmethod
+    def settings(cls, kind):
+        """The trainer's defaults (steps, batch_size, lr) for ``"image"`` or ``"points"`` data."""
+        return {**cls.defaults, **(cls.points_defaults if kind == "points" else {})}
 
     @property
     def is_image(self):
