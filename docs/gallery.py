@@ -22,20 +22,51 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", default=list(MODELS))
     parser.add_argument("--runs", default="runs/gallery")
+    parser.add_argument("--keep", action="store_true", help="reuse runs already finished in DIR")
+    parser.add_argument("--table", action="store_true", help="only print the README's table")
     args = parser.parse_args()
     record_path = DOCS / "gallery.json"
     records = json.loads(record_path.read_text()) if record_path.exists() else {}
+    if args.table:
+        print(table(records))
+        return
     for name in args.models:
         out = Path(args.runs) / name
-        shutil.rmtree(out, ignore_errors=True)
         command = ["minigen", "train", name, "--quiet", "--out", str(out)]
-        subprocess.run([sys.executable, "-m", "minigen", *command[1:]], check=True)
+        if not (args.keep and (out / "metrics.json").exists()):
+            shutil.rmtree(out, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "minigen", *command[1:]], check=True)
         picture = "samples.png" if (out / "samples.png").exists() else "reconstructions.png"
         shutil.copyfile(out / picture, DOCS / f"{name}.png")
         metrics = json.loads((out / "metrics.json").read_text())
         records[name] = {"command": " ".join(command[:3]), "picture": f"docs/{name}.png", **metrics}
         record_path.write_text(json.dumps(records, indent=2) + "\n")
         print(f"{name}: {metrics['seconds']:.0f} s, {metrics.get('held_out') or metrics.get('toy')}")
+
+
+def table(records):
+    """The README's table: one row per model, in the registry's order."""
+    rows = ["| model | command | data | steps | training time (2 CPU cores) | quality | picture |",
+            "|---|---|---|---|---|---|---|"]
+    for name in MODELS:
+        if name not in records:
+            continue
+        record = records[name]
+        rows.append(f"| {name} | `{record['command']}` | {record['data']} | {record['steps']} | "
+                    f"{record['seconds'] / 60:.1f} min | {quality(record)} | "
+                    f"![{name}]({record['picture']}) |")
+    return "\n".join(rows)
+
+
+def quality(record):
+    """The headline figure of a run: toy-mixture metrics, else the held-out losses."""
+    if "toy" in record:
+        toy = {key: value["mean"] for key, value in record["toy"].items()}
+        return (f"{toy['modes']:.0f} modes, {100 * toy['high_quality']:.1f} % high quality, "
+                f"reverse KL {toy['reverse_kl']:.3f} (5 seeds)")
+    held_out = record.get("held_out") or {}
+    figures = ", ".join(f"{key} {value:.1f}" for key, value in held_out.items())
+    return f"held out: {figures}" if figures else "see the picture"
 
 
 if __name__ == "__main__":

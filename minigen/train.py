@@ -13,7 +13,8 @@ uninterrupted run would have produced: the data order is a function of (seed, ep
 random generator is restored, and pictures and metrics draw from generators of their own
 (``random.fork_rng``) so that they never change what the training draws. Ctrl-C or SIGTERM
 ask the run to stop after the current step and save a checkpoint; a NaN or infinite loss
-stops it without overwriting the last good checkpoint.
+stops it without overwriting the last good checkpoint. Models that ask for it (``lr_decay``,
+WGAN-GP) have their learning rate decayed linearly to zero over the run.
 """
 import dataclasses
 import json

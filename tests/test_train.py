@@ -174,3 +174,13 @@ def test_defaults_come_from_the_model_and_the_kind_of_data():
         TrainConfig("dcgan", steps=1, epochs=1).resolved()
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         TrainConfig("dcgan", batch_size=0).resolved()
+
+
+def test_autoencoders_interpolate_between_codes_and_refuse_to_sample(tmp_path, capsys):
+    out = tmp_path / "ae"
+    assert main(["train", "ae", "--steps", "2", "--out", str(out), "--quiet"]) == 0
+    assert (out / "reconstructions.png").stat().st_size > 0 and not (out / "samples.png").exists()
+    assert main(["sample", str(out / "checkpoint.npz")]) == 1
+    assert "it reconstructs, it does not sample" in capsys.readouterr().err
+    assert main(["interpolate", str(out / "checkpoint.npz"), "--rows", "2", "--columns", "3"]) == 0
+    assert (out / "interpolation.png").stat().st_size > 0

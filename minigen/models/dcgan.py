@@ -12,6 +12,6 @@ from .gan import GAN
 class DCGAN(GAN):
     name = "dcgan"
     data_kinds = ("image",)
-    defaults = {"steps": 2000, "batch_size": 64, "lr": 2e-4}
+    defaults = {"steps": 1500, "batch_size": 64, "lr": 2e-4}
     image_latent_dim = 100
     convolutional = True   # networks.dcgan_generator and networks.dcgan_discriminator

@@ -19,7 +19,7 @@ from .gan import GAN
 
 class WGAN(GAN):
     name = "wgan"
-    defaults = {"steps": 10000, "batch_size": 64, "lr": 5e-5}
+    defaults = {"steps": 5000, "batch_size": 64, "lr": 5e-5}
     image_latent_dim = 100
     n_critic = 5
     clip = 0.01
