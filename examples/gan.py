@@ -22,7 +22,7 @@ args = parser.parse_args()
 
 minigen.manual_seed(0)
 data = DataLoader(toy_dataset("ring8"), batch_size=256, shuffle=True, drop_last=True)
-model = GAN(data_shape=(2,), lr=2e-4)
+model = GAN(data_shape=(2,), lr=1e-3)
 for step, batch in zip(range(args.steps), data.stream()):
     losses = model.train_step(batch, step)
     if step % 500 == 0:

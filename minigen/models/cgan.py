@@ -26,6 +26,7 @@ class Labelled(nn.Module):
 
 class ConditionalGAN(GAN):
     name = "cgan"
+    default_data = "digits"
     data_kinds = ("image",)
     conditional = True
     defaults = {"steps": 3000, "batch_size": 64, "lr": 2e-4}

@@ -11,6 +11,7 @@ from .gan import GAN
 
 class DCGAN(GAN):
     name = "dcgan"
+    default_data = "digits"
     data_kinds = ("image",)
     defaults = {"steps": 1500, "batch_size": 64, "lr": 2e-4}
     image_latent_dim = 100

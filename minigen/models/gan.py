@@ -17,7 +17,9 @@ from .networks import dcgan_discriminator, dcgan_generator, mlp, radford_init_
 
 class GAN(GenerativeModel):
     name = "gan"
+    default_data = "ring8"   # on the digits, W1's MLPs collapse to a few modes (use dcgan)
     defaults = {"steps": 3000, "batch_size": 64, "lr": 2e-4}
+    points_defaults = {"batch_size": 256, "lr": 1e-3}
     betas = (0.5, 0.999)   # Radford et al.'s Adam settings, also W1's
     image_latent_dim, points_latent_dim = 64, 8
     convolutional = False              # DCGAN's networks (28 × 28 images) instead of MLPs

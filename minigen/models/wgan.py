@@ -19,7 +19,9 @@ from .gan import GAN
 
 class WGAN(GAN):
     name = "wgan"
+    default_data = "digits"
     defaults = {"steps": 5000, "batch_size": 64, "lr": 5e-5}
+    points_defaults = {"steps": 20000, "batch_size": 256}
     image_latent_dim = 100
     n_critic = 5
     clip = 0.01
