@@ -19,7 +19,7 @@ from .data.catalog import DATASETS, data_kind, spread
 from .models import MODELS
 from .models.base import evaluating
 from .tensor import Tensor
-from .train import TrainConfig, load_run, train
+from .train import TrainConfig, draw_samples, load_run, train
 
 
 def positive(text):
@@ -66,11 +66,8 @@ def sample_command(args):
                          "sample; see reconstructions.png in its run directory")
     out = args.out or str(Path(args.checkpoint).with_name("sampled.png"))
     with random.fork_rng(args.seed), evaluating(model):
-        samples = model.sample(args.count).numpy()
-    if source.kind == "points":
-        plots.save_scatter(samples, out, spread(source.held_out, 2000)[0].numpy())
-    else:
-        plots.save_image_grid(samples, out, value_range=model.image_range)
+        samples = model.sample(args.count)
+    draw_samples(samples, model, source, out)
     print(f"{args.count} samples of {config.model} written to {out}")
     return 0
 

@@ -185,15 +185,12 @@ class Run:
             self._draw(picture, path, f"{self.config.model} on {self.config.data}, step {self.step}")
 
     def _draw(self, picture, path, title):
-        reference = spread(self.source.held_out, 2000)[0].numpy()
-        if self.source.kind == "points":
-            points = picture[1] if isinstance(picture, tuple) else picture
-            plots.save_scatter(points.numpy(), path, reference, title)
-        elif isinstance(picture, tuple):
+        if isinstance(picture, tuple) and self.source.kind == "image":
             plots.save_reconstructions(*(p.numpy() for p in picture), path,
                                        value_range=self.model.image_range)
-        else:
-            plots.save_image_grid(picture.numpy(), path, nrow=8, value_range=self.model.image_range)
+        else:   # samples, or the reconstructions of 2-D points, drawn over the data
+            draw_samples(picture[1] if isinstance(picture, tuple) else picture, self.model,
+                         self.source, path, title)
 
     def finish(self):
         """Loss curves and ``metrics.json``; returns the metrics."""
@@ -209,6 +206,14 @@ class Run:
         with atomic_write(self.out / "metrics.json") as file:
             file.write(json.dumps(figures, indent=2).encode())
         return figures
+
+
+def draw_samples(samples, model, source, path, title=None):
+    """A grid of images, or 2-D points scattered over held-out data, written to ``path``."""
+    if source.kind == "points":
+        plots.save_scatter(samples.numpy(), path, spread(source.held_out, 2000)[0].numpy(), title)
+    else:
+        plots.save_image_grid(samples.numpy(), path, value_range=model.image_range)
 
 
 def set_lr(model, lr):
