@@ -32,6 +32,7 @@ PYBIND11_MODULE(_C, m) {
   bind_penalty(m);
   bind_conv(m);
   bind_norm(m);
+  bind_optim(m);
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Number of OpenMP threads the CPU kernels use (n >= 1).");
   m.def("get_num_threads", &get_num_threads, "Number of OpenMP threads the CPU kernels use.");

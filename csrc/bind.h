@@ -13,5 +13,6 @@ void bind_loss(py::module_& m);        // csrc/bind_loss.cc
 void bind_penalty(py::module_& m);     // csrc/bind_penalty.cc
 void bind_conv(py::module_& m);        // csrc/bind_conv.cc
 void bind_norm(py::module_& m);        // csrc/bind_norm.cc
+void bind_optim(py::module_& m);       // csrc/bind_optim.cc
 
 }  // namespace minigen

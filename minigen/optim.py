@@ -4,9 +4,11 @@ An optimiser holds ``param_groups`` (lists of parameters, each group with its ow
 ``state`` (per parameter, the running averages its rule keeps, under PyTorch's names). ``step()``
 reads each parameter's ``.grad`` and updates the parameter's array in place: models hold their
 Parameters, so those objects and their arrays must stay the same. No autograd graph is built:
-the update works on the NumPy arrays directly, in place or with ``out=`` into one scratch array
-per parameter, following PyTorch's single-tensor implementations operation by operation (eps
-where torch adds it, torch's lerp) so that the numbers agree with PyTorch's to rounding.
+the update works on the arrays directly, following PyTorch's single-tensor implementations
+operation by operation (eps where torch adds it, torch's lerp) so that the numbers agree with
+PyTorch's to rounding. Adam, which every model but the WGAN trains with, is one compiled kernel
+(a single pass over memory); SGD and RMSprop are NumPy operations in place or with ``out=`` into
+one scratch array per parameter.
 
 ``state_dict()`` gives PyTorch's format: parameters are numbered in order across the groups,
 ``{"state": {0: {"step": 3, "exp_avg": Tensor, ...}, ...}, "param_groups": [{"lr": ..., "params":
@@ -18,7 +20,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from . import autograd, dtypes
+from . import autograd, backend, dtypes
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop"]
@@ -126,7 +128,7 @@ class Optimizer:
                 state = self.state[p]
                 if not state:
                     state.update(self._init_state(p._data, group))
-                self._update(p._data, _effective_grad(p, group), state, group, np.empty_like(p._data))
+                self._update(p._data, _effective_grad(p, group), state, group)
         return loss
 
     def _state_names(self, group):
@@ -135,13 +137,13 @@ class Optimizer:
 
     def _init_state(self, param, group):
         """A parameter's state before its first step: a step count of 0 and zero arrays."""
-        return {name: 0 if name == "step" else np.zeros_like(param) for name in self._state_names(group)}
+        return {name: 0 if name == "step" else np.zeros(param.shape, param.dtype)   # C-contiguous
+                for name in self._state_names(group)}
 
-    def _update(self, param, grad, state, group, scratch):
+    def _update(self, param, grad, state, group):
         """One step of the rule: update the array ``param`` and the arrays in ``state`` in place.
 
-        ``grad`` already includes maximize and weight decay and must not be written to;
-        ``scratch`` is an uninitialised array shaped like ``param``, free for temporaries.
+        ``grad`` already includes maximize and weight decay and must not be written to.
         """
         raise NotImplementedError
 
@@ -209,7 +211,7 @@ class Optimizer:
         if array.shape != p.shape:
             raise ValueError(f"{self._name}.load_state_dict: {name!r} of parameter {key} has shape "
                              f"{array.shape} in the state dict, the parameter has shape {p.shape}")
-        return np.array(array, dtype=p.dtype)  # a copy: later steps leave the given dict alone
+        return np.array(array, dtype=p.dtype, order="C")  # a copy: later steps leave the dict alone
 
     def __repr__(self):
         lines = [self._name + " ("]
@@ -278,7 +280,8 @@ class SGD(Optimizer):
     def _init_state(self, param, group):
         return {}  # torch starts the momentum buffer as a copy of the first gradient, not zeros
 
-    def _update(self, param, grad, state, group, scratch):
+    def _update(self, param, grad, state, group):
+        scratch = np.empty_like(param)
         momentum = group["momentum"]
         if momentum != 0:
             buf = state.get("momentum_buffer")
@@ -314,23 +317,14 @@ class Adam(Optimizer):
     def _state_names(self, group):
         return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
 
-    def _update(self, param, grad, state, group, scratch):
+    def _update(self, param, grad, state, group):
+        # One pass of a compiled kernel (csrc/cpu/optim.cc) with torch's arithmetic, where NumPy
+        # would make a dozen passes over the parameter's memory.
         beta1, beta2 = group["betas"]
         state["step"] += 1
-        _lerp_(state["exp_avg"], grad, 1 - beta1, scratch)
-        _average_square_(state["exp_avg_sq"], grad, beta2, scratch)
-        second = state["exp_avg_sq"]
-        if group["amsgrad"]:
-            second = np.maximum(state["max_exp_avg_sq"], second, out=state["max_exp_avg_sq"])
-        bias_correction1 = 1 - beta1 ** state["step"]
-        bias_correction2 = 1 - beta2 ** state["step"]
-        # torch: denom = sqrt(v) / sqrt(bias_correction2) + eps; param -= lr / bias_correction1 * m / denom
-        denom = np.sqrt(second, out=scratch)
-        denom /= bias_correction2 ** 0.5
-        denom += group["eps"]
-        step = np.divide(state["exp_avg"], denom, out=scratch)
-        step *= group["lr"] / bias_correction1
-        param -= step
+        backend.kernels(param).adam_step(param, grad, state["exp_avg"], state["exp_avg_sq"],
+                                         state.get("max_exp_avg_sq"), state["step"], group["lr"],
+                                         beta1, beta2, group["eps"])
 
 
 class RMSprop(Optimizer):
@@ -347,7 +341,8 @@ class RMSprop(Optimizer):
         return (("step", "square_avg") + (("momentum_buffer",) if group["momentum"] > 0 else ())
                 + (("grad_avg",) if group["centered"] else ()))
 
-    def _update(self, param, grad, state, group, scratch):
+    def _update(self, param, grad, state, group):
+        scratch = np.empty_like(param)
         alpha = group["alpha"]
         state["step"] += 1
         _average_square_(state["square_avg"], grad, alpha, scratch)

@@ -407,6 +407,24 @@ def test_step_updates_the_same_objects_in_place(name):
         assert all(opt.state[p][k] is v for k, v in state[p].items() if k != "step")
 
 
+@pytest.mark.parametrize("name", OPTIONS)
+def test_a_non_contiguous_parameter_steps_like_a_contiguous_one(name):
+    """Adam's kernel reads contiguous memory: a transposed parameter goes through a copy, written
+    back into the same array."""
+    values = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+    transposed = nn.Parameter(minigen.Tensor(values.T))           # a view with swapped strides
+    plain = nn.Parameter(minigen.tensor(values.T.copy()))
+    array = transposed._data
+    assert not array.flags.c_contiguous
+    for p in (transposed, plain):
+        opt = getattr(optim, name)([p], lr=0.1)
+        for _ in range(2):
+            p.grad = minigen.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2))
+            opt.step()
+    assert transposed._data is array
+    np.testing.assert_array_equal(transposed.detach().numpy(), plain.detach().numpy())
+
+
 def test_step_leaves_the_gradients_alone():
     params = _parameters([np.ones(3)], minigen)
     params[0].grad = minigen.tensor([1.0, 2.0, 3.0], dtype=minigen.float64)

@@ -205,3 +205,16 @@ def conv2d_bwd_weight(x, gy, w_shape, stride, padding, dilation, groups):
     gw = np.empty(w_shape, dtype=x.dtype)
     _C.conv2d_bwd_weight(x, gy, gw, stride, padding, dilation, groups, impl)
     return gw
+
+
+# --- optimisers ----------------------------------------------------------------------------------
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps):
+    """One Adam step in place on ``param`` and its averages (C-contiguous arrays of its shape);
+    ``max_exp_avg_sq`` is None without AMSGrad. A non-contiguous parameter is updated through a
+    contiguous copy, written back."""
+    target = param if param.flags.c_contiguous else np.ascontiguousarray(param)
+    grad, = _contiguous(grad)
+    _C.adam_step(target, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps, impl)
+    if target is not param:
+        param[...] = target
