@@ -1,13 +1,15 @@
-"""The ``minigen`` command (also ``python -m minigen``): train, sample, interpolate, list.
+"""The ``minigen`` command (also ``python -m minigen``): train, eval, sample, interpolate, list.
 
     minigen train dcgan                      # the bundled digits, the model's defaults
     minigen train wgan-gp --data ring8 --steps 20000 --out runs/ring
     minigen train dcgan --resume --steps 4000  # continue a run, possibly for longer
+    minigen eval runs/dcgan-digits/checkpoint.npz       # every quality figure that fits
     minigen sample runs/dcgan-digits/checkpoint.npz --count 100
     minigen interpolate runs/dcgan-digits/checkpoint.npz
     minigen list
 """
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -19,7 +21,8 @@ from .data.catalog import DATASETS, data_kind, spread
 from .models import MODELS
 from .models.base import evaluating
 from .tensor import Tensor
-from .train import TrainConfig, draw_samples, load_run, train
+from .files import atomic_write
+from .train import TrainConfig, draw_samples, evaluate, load_run, train
 
 
 def positive(text):
@@ -55,7 +58,40 @@ def train_command(args):
     for name in ("samples.png", "reconstructions.png", "losses.png", "metrics.json"):
         if (out / name).exists():
             print(f"  {out / name}")
+    print("\n".join(report(metrics)))
     return 0
+
+
+def eval_command(args):
+    model, source, config = load_run(args.checkpoint)
+    figures = evaluate(model, source, count=args.count, seeds=args.seeds)
+    print(f"{config.model} on {config.data}, {args.checkpoint}:")
+    print("\n".join(report(figures)))
+    if args.json:
+        with atomic_write(args.json) as file:
+            file.write(json.dumps(figures, indent=2).encode())
+    return 0
+
+
+def report(figures):
+    """The quality figures of ``evaluate`` (or a run's metrics.json) as lines for a person."""
+    lines = []
+    for name, value in figures.get("held_out", {}).items():
+        lines.append(f"  held-out {name:22s} {value:10.4f}")
+    for name, estimate in figures.get("toy", {}).items():
+        lines.append(f"  {name:31s} {estimate['mean']:10.4f} ± {estimate['stderr']:.4f}")
+    digits = figures.get("digits")
+    if digits:
+        lines += [
+            f"  FCD (classifier features)       {digits['fcd']:10.3f}   floor (real vs real) "
+            f"{digits['fcd_floor']:.3f}",
+            f"  classifier score                {digits['classifier_score']:10.3f}   real digits "
+            f"{digits['classifier_score_real']:.3f}",
+            "  class histogram (%)             " + " ".join(f"{d}:{100 * share:.0f}" for d, share
+                                                        in enumerate(digits["class_histogram"]))
+            + f"   ({digits['classes_missing']} classes under 1 %)",
+        ]
+    return lines
 
 
 @no_grad()
@@ -139,6 +175,12 @@ def _parser():
     run.add_argument("--sample-every", type=positive, default=500, help="steps between sample pictures")
     run.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    scores = command("eval", eval_command, "print every quality figure that fits a trained model")
+    scores.add_argument("checkpoint", help="a checkpoint.npz written by minigen train")
+    scores.add_argument("--count", type=positive, default=2500, help="samples per seed (default 2500)")
+    scores.add_argument("--seeds", type=positive, default=5, help="seeds for the toy metrics (default 5)")
+    scores.add_argument("--json", help="also write the figures to this JSON file")
 
     for name, function, help in (
             ("sample", sample_command, "draw samples from a trained model into a PNG"),

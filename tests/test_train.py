@@ -167,6 +167,38 @@ def test_the_command_line_trains_samples_interpolates_and_lists(tmp_path, capsys
         assert name in listing
 
 
+def test_eval_prints_and_writes_the_figures_the_run_recorded(tmp_path, capsys):
+    out = tmp_path / "cgan"
+    assert main(["train", "cgan", "--steps", "2", "--batch-size", "16", "--out", str(out), "--quiet"]) == 0
+    recorded = json.loads((out / "metrics.json").read_text())
+    digits = recorded["digits"]
+    assert digits["n"] == 2500 and math.isclose(sum(digits["class_histogram"]), 1.0)
+    assert digits["fcd"] > digits["fcd_floor"] > 0 and 1 <= digits["classifier_score"] <= 10
+    capsys.readouterr()
+    assert main(["eval", str(out / "checkpoint.npz"), "--json", str(tmp_path / "eval.json")]) == 0
+    printed = capsys.readouterr().out
+    assert f"{digits['fcd']:.3f}" in printed and f"floor (real vs real) {digits['fcd_floor']:.3f}" in printed
+    assert json.loads((tmp_path / "eval.json").read_text())["digits"] == digits   # fixed draws
+
+
+def test_eval_of_a_toy_model_reports_the_mode_metrics_over_the_seeds_asked_for(tmp_path, capsys):
+    train(config(tmp_path, steps=2), progress=False)
+    assert main(["eval", str(tmp_path / "run" / "checkpoint.npz"), "--count", "300", "--seeds", "3",
+                 "--json", str(tmp_path / "eval.json")]) == 0
+    assert "high_quality" in capsys.readouterr().out
+    toy = json.loads((tmp_path / "eval.json").read_text())["toy"]
+    assert set(toy) == {"high_quality", "modes", "modes_1pct", "reverse_kl"}
+    assert main(["eval", str(tmp_path / "run" / "checkpoint.npz"), "--seeds", "1"]) == 1
+    assert "at least 2 seeds" in capsys.readouterr().err
+
+
+def test_eval_of_a_vae_reports_the_negative_elbo_and_the_digit_figures(tmp_path):
+    out = tmp_path / "vae"
+    assert main(["train", "vae", "--steps", "2", "--out", str(out), "--quiet"]) == 0
+    recorded = json.loads((out / "metrics.json").read_text())
+    assert recorded["held_out"]["neg_elbo"] > 0 and "fcd" in recorded["digits"]
+
+
 def test_wgan_gp_decays_its_learning_rate_linearly_to_zero(tmp_path):
     train(config(tmp_path, model="wgan-gp", steps=10, lr=1e-3), progress=False)
     for optimizer in parameters(tmp_path / "run")["optimizers"].values():

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .data.toy import get_toy
+from ..data.toy import get_toy
 
 
 class Estimate(NamedTuple):
