@@ -1,4 +1,4 @@
-"""The ``minigen`` command (also ``python -m minigen``): train, eval, sample, interpolate, list.
+"""The ``minigen`` command (also ``python -m minigen``): train, eval, sample, interpolate, bench, list.
 
     minigen train dcgan                      # the bundled digits, the model's defaults
     minigen train wgan-gp --data ring8 --steps 20000 --out runs/ring
@@ -6,6 +6,7 @@
     minigen eval runs/dcgan-digits/checkpoint.npz       # every quality figure that fits
     minigen sample runs/dcgan-digits/checkpoint.npz --count 100
     minigen interpolate runs/dcgan-digits/checkpoint.npz
+    minigen bench --only w2,w3                 # W1-W4 training iterations beside PyTorch
     minigen list
 """
 import argparse
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import plots, random
+from . import bench, plots, random
 from .autograd import no_grad
 from .data.catalog import DATASETS, data_kind, spread
 from .models import MODELS
@@ -195,5 +196,7 @@ def _parser():
             sub.add_argument("--rows", type=positive, default=8)
             sub.add_argument("--columns", type=positive, default=10)
 
+    bench.add_arguments(command("bench", bench.command, "time shared/WORKLOADS.md's training iterations "
+                                "W1-W4 beside PyTorch, or profile where minigen's time goes"))
     command("list", list_command, "the models and datasets, with their defaults")
     return parser

@@ -1,0 +1,225 @@
+"""minigen.bench: the workloads W1-W4 are the ones shared/WORKLOADS.md defines (networks,
+parameter counts, data), minigen and PyTorch compute the same iteration (same losses, gradients
+and updated parameters from the same weights, batch and noise), the timing command writes the
+documented JSON, and the profile accounts for the whole iteration and restores what it wraps."""
+import json
+
+import numpy as np
+import pytest
+
+import minigen
+from minigen import autograd, cli, nn
+from minigen.backend import cpu
+from minigen.bench import profile, workloads
+from minigen.bench.workloads import WORKLOADS, Run
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: the comparisons skip
+    torch = None
+
+requires_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+
+# WORKLOADS.md's parameter counts, by workload and network ("a+b": together)
+PARAMETERS = {
+    "w1": {"G": 1_477_136, "D": 1_460_225},
+    "w2": {"G": 1_781_889, "D": 138_817},
+    "w3": {"G": 1_781_889, "C": 138_561},
+    "w4": {"encoder+mu+logvar+decoder": 652_824},
+}
+
+
+def count(nets, names):
+    return sum(p.numel() for name in names.split("+") for p in nets[name].parameters())
+
+
+@pytest.mark.parametrize("key", PARAMETERS)
+def test_parameter_counts_are_the_documented_ones(key):
+    nets = WORKLOADS[key].networks()
+    for names, expected in PARAMETERS[key].items():
+        assert count(nets, names) == expected
+    assert {name for names in PARAMETERS[key] for name in names.split("+")} == set(nets)
+
+
+def test_batches_follow_the_documented_permutation():
+    images = minigen.data.mnist.load_digits()[0]
+    order = np.random.default_rng(0).permutation(5000)
+    w1, w4 = WORKLOADS["w1"].batches(), WORKLOADS["w4"].batches()
+    assert len(w1) == 78 and len(w4) == 39 and len(WORKLOADS["w2"].batches()) == 78
+    assert w1[0].shape == (64, 784) and WORKLOADS["w3"].batches()[0].shape == (64, 1, 28, 28)
+    assert all(b.dtype == np.float32 for b in w1 + w4)
+    np.testing.assert_allclose(w1[1], images[order[64:128]].reshape(64, 784) / 127.5 - 1, atol=1e-6)
+    np.testing.assert_allclose(w4[-1], images[order[38 * 128:39 * 128]].reshape(128, 784) / 255, atol=1e-7)
+
+
+def spec(key):
+    """WORKLOADS.md's networks written out in PyTorch, independently of minigen's."""
+    t = torch.nn
+    leaky = t.LeakyReLU(0.01)
+    dcgan_g = t.Sequential(t.ConvTranspose2d(100, 256, 7, 1, 0), t.BatchNorm2d(256), t.ReLU(),
+                           t.ConvTranspose2d(256, 128, 4, 2, 1), t.BatchNorm2d(128), t.ReLU(),
+                           t.ConvTranspose2d(128, 1, 4, 2, 1), t.Tanh())
+    return {
+        "w1": {"G": t.Sequential(t.Linear(64, 256), leaky, t.Linear(256, 512), leaky,
+                                 t.Linear(512, 1024), leaky, t.Linear(1024, 784), t.Tanh()),
+               "D": t.Sequential(t.Linear(784, 1024), leaky, t.Linear(1024, 512), leaky,
+                                 t.Linear(512, 256), leaky, t.Linear(256, 1), t.Sigmoid())},
+        "w2": {"G": dcgan_g,
+               "D": t.Sequential(t.Conv2d(1, 64, 4, 2, 1), t.LeakyReLU(0.2), t.Conv2d(64, 128, 4, 2, 1),
+                                 t.BatchNorm2d(128), t.LeakyReLU(0.2), t.Conv2d(128, 1, 7, 1, 0),
+                                 t.Sigmoid())},
+        "w3": {"G": dcgan_g,
+               "C": t.Sequential(t.Conv2d(1, 64, 4, 2, 1), t.LeakyReLU(0.2), t.Conv2d(64, 128, 4, 2, 1),
+                                 t.LeakyReLU(0.2), t.Conv2d(128, 1, 7, 1, 0))},
+        "w4": {"encoder": t.Sequential(t.Linear(784, 400), t.ReLU()), "mu": t.Linear(400, 20),
+               "logvar": t.Linear(400, 20),
+               "decoder": t.Sequential(t.Linear(20, 400), t.ReLU(), t.Linear(400, 784), t.Sigmoid())},
+    }[key]
+
+
+@requires_torch
+@pytest.mark.parametrize("key", PARAMETERS)
+def test_torch_twins_are_the_documented_networks_with_minigens_weights(key):
+    run, expected = Run(WORKLOADS[key], torch), spec(key)
+    assert ({name: str(net) for name, net in run.nets.items()}
+            == {name: str(net) for name, net in expected.items()})
+    mine = Run(WORKLOADS[key], minigen).state()
+    theirs = run.state()
+    assert mine.keys() == theirs.keys()
+    for name in mine:
+        np.testing.assert_array_equal(mine[name], theirs[name], err_msg=name)
+
+
+def test_bench_command_times_every_workload_and_writes_the_documented_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    workloads.main(["--iters", "2", "--warmup", "0", "--block", "1", "--pause", "0", "--json", str(path)])
+    table = capsys.readouterr().out
+    result = json.loads(path.read_text())
+    assert set(result) == {"info", "data", "rows"}
+    assert {"cpu", "cores", "python", "torch"} <= set(result["info"])
+    names = ["minigen", "torch"] if torch is not None else ["minigen"]
+    assert [(row["key"], row["name"]) for row in result["rows"]] == [
+        (key, name) for key in ("w1", "w2", "w3", "w4") for name in names]
+    for row in result["rows"]:
+        assert set(row) == {"key", "name", "median_ms", "min_ms", "max_ms", "n", "gflops", "flop", "gbps",
+                            "extra"}
+        assert row["n"] == 2 and 0 < row["min_ms"] <= row["median_ms"] <= row["max_ms"]
+        assert row["flop"] == WORKLOADS[row["key"]].flop
+        assert row["gflops"] == pytest.approx(row["flop"] / row["median_ms"] / 1e6)
+        if row["name"] == "torch" and row["key"] != "w3":   # the counter cannot run W3's grad
+            assert row["extra"]["flop_counted"] == pytest.approx(row["flop"], rel=1e-3)
+    for key in WORKLOADS:
+        assert key in table
+
+
+def test_only_selects_workloads_and_rejects_unknown_ones(capsys):
+    assert cli.main(["bench", "--only", "w4", "--iters", "1", "--warmup", "0", "--no-torch"]) == 0
+    assert "w4 mlp-vae" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        workloads.main(["--only", "w5"])
+
+
+# --- minigen and PyTorch compute the same iteration --------------------------------------------
+
+def zero_gradient_parameters(run):
+    """Biases of the layers followed by BatchNorm: batch normalisation removes a per-channel
+    constant, so their gradient is zero and Adam's first step (lr * g / (|g| + eps)) moves them by
+    an amount set by rounding noise, different in each library."""
+    names = set()
+    for net_name, net in run.nets.items():
+        layers = list(net) if isinstance(net, torch.nn.Sequential) else [net]
+        for i, (layer, after) in enumerate(zip(layers, layers[1:])):
+            if isinstance(after, torch.nn.BatchNorm2d) and getattr(layer, "bias", None) is not None:
+                names.add(f"{net_name}.{i}.bias")
+    return names
+
+
+def gradients(run):
+    return {f"{name}.{key}": np.array(p.grad.numpy(), dtype=np.float64)
+            for name, net in run.nets.items() for key, p in net.named_parameters() if p.grad is not None}
+
+
+# Tolerance of each gradient, relative to its largest element. W3's generator gradient is taken
+# through the critic *after* its first Adam step, which moved the weights whose gradient is tiny
+# by +-lr according to its rounding-level sign: the critics differ a little, and so do G's gradients.
+GRADIENT_TOLERANCE = {"w3": {"G": 5e-2}}
+
+
+@requires_torch
+@pytest.mark.parametrize("key", PARAMETERS)
+def test_minigen_and_torch_compute_the_same_iteration(key):
+    workload = WORKLOADS[key]
+    ours, theirs = Run(workload, minigen, seed=3), Run(workload, torch, seed=3)
+    rng = np.random.default_rng(1)
+    noise = [rng.random(t.shape, dtype=np.float32) if key == "w3" and i == 1 else
+             rng.standard_normal(t.shape, dtype=np.float32)
+             for i, t in enumerate(workload.noise(minigen))]
+    before = ours.state()
+
+    losses = ours.step(tuple(minigen.tensor(a) for a in noise))
+    reference = theirs.step(tuple(torch.tensor(a) for a in noise))
+
+    assert losses.keys() == reference.keys()
+    for name in losses:
+        assert losses[name] == pytest.approx(reference[name], rel=1e-4, abs=1e-6), name
+    skip = zero_gradient_parameters(theirs)
+    assert skip == ({"G.0.bias", "G.3.bias", "D.2.bias"} if key == "w2" else
+                    {"G.0.bias", "G.3.bias"} if key == "w3" else set())
+    mine, expected = gradients(ours), gradients(theirs)
+    assert mine.keys() == expected.keys() == {k for k in before if not k.split(".")[-1].startswith("running")
+                                              and not k.endswith("num_batches_tracked")}
+    for name in mine:
+        scale = np.abs(expected[name]).max()
+        if name in skip:
+            network = name.split(".")[0]
+            network_scale = max(np.abs(g).max() for k, g in expected.items() if k.split(".")[0] == network)
+            assert np.abs(mine[name]).max() < 1e-4 * network_scale, name
+            continue
+        tolerance = GRADIENT_TOLERANCE.get(key, {}).get(name.split(".")[0], 1e-4)
+        np.testing.assert_allclose(mine[name], expected[name], rtol=0, atol=tolerance * scale, err_msg=name)
+
+    after, reference_after = ours.state(), theirs.state()
+    lr = workload.lr
+    for name in after:
+        moved = np.abs(after[name].astype(np.float64) - reference_after[name])
+        if name.endswith("num_batches_tracked"):   # W2's D normalises 3 batches per iteration
+            assert after[name] == reference_after[name] == before[name] + (3 if name.startswith("D") else 1)
+        elif "running" in name:   # batch statistics of layers whose biases differ by up to lr
+            assert moved.max() <= lr, name
+        elif name in skip:
+            assert moved.max() <= 2 * lr * (1 + 1e-6), name
+        else:   # Adam's first step is about lr * sign(g): elements with a rounding-level g may differ
+            assert np.mean(moved > 0.01 * lr) <= 0.01, name
+            assert moved.max() <= 2 * lr * (1 + 1e-6), name
+
+
+# --- the profile --------------------------------------------------------------------------------
+
+def test_profile_accounts_for_the_iteration_and_restores_everything():
+    originals = (cpu._C, cpu.gemm, vars(autograd.Function)["apply"], nn.Linear.__call__, minigen.randn,
+                 autograd._run, minigen.optim.Optimizer.step)
+    result = profile.profile(WORKLOADS["w1"], iterations=1, warmup=1)
+    components = result["components"]
+    total = result["total_ms"]
+    assert sum(ms for _, _, ms, _ in components) == pytest.approx(total, rel=1e-9)
+    rest = [ms for category, _, ms, _ in components if category == "rest"]
+    assert len(rest) == 1 and -1e-6 <= rest[0] < 0.5 * total
+    kernels = {name: calls for category, name, _, calls in components if category == "kernel"}
+    assert kernels["gemm"] >= 16 + 16   # W1: 16 Linear forwards (G once, D three times), their backwards
+    assert {category for category, *_ in components} <= set(profile.CATEGORIES)
+    assert result["kernel_shapes"] and result["cprofile"]
+    assert (cpu._C, cpu.gemm, vars(autograd.Function)["apply"], nn.Linear.__call__, minigen.randn,
+            autograd._run, minigen.optim.Optimizer.step) == originals
+    functions = profile._subclasses(autograd.Function)
+    assert not any(hasattr(getattr(cls, method), "__wrapped__")
+                   for cls in functions for method in ("forward", "backward"))
+
+
+def test_profile_command_prints_the_tables(capsys):
+    args = ["--profile", "w4", "--profile-iters", "1"] + (["--profile-torch"] if torch is not None else [])
+    assert workloads.main(args) == 0
+    out = capsys.readouterr().out
+    assert "w4 mlp-vae: minigen" in out and "compiled kernels (C++)" in out and "kernel gemm" in out
+    assert "rest: Python between the timed calls" in out and "cProfile" in out
+    if torch is not None:
+        assert "PyTorch, the same workload" in out and "aten::addmm" in out
