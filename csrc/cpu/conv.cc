@@ -9,8 +9,12 @@
 // The fast versions lower the convolution to matrix products (csrc/cpu/gemm.h), one chunk of a
 // few samples of one group at a time:
 //   pad_image   x[n, g] (C_in/g, H, W) -> the same inside a border of zeros (C_in/g, Hp, Wp)
-//   im2col      padded x[n, g] -> cols (C_in/g * kH * kW, H_out * W_out): each window a column
-//   col2im      the adjoint: adds columns back onto a padded gx[n, g]; crop_image drops the border
+//   cols        the unrolled input (C_in/g * kH * kW, H_out * W_out per sample): each window a
+//               column. Forward and weight gradient never write it out: it is a Gathered matrix
+//               (offset tables into the padded images, `Unrolled`) that the GEMM packs straight
+//               from the images, an implicit im2col.
+//   col2im      the input gradient's adjoint of im2col: adds written-out columns back onto a
+//               padded gx[n, g]; crop_image drops the border
 // then, with the chunk's samples side by side in the columns,
 //   y[chunk, g] = w[g] @ cols,   cols = w[g]^T @ gy[chunk, g] (then col2im),
 //   gw[g] += gy[chunk, g] @ cols^T.
@@ -24,6 +28,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "cpu/gemm.h"
 
@@ -133,11 +138,15 @@ struct Lowering {
     items = (s.N + batch - 1) / batch * s.groups;
     threads = static_cast<int>(std::clamp<int64_t>(items, 1, max_threads));
   }
-  // Scratch memory per thread: cols (rows, batch * pixels), a chunk's outputs side by side
-  // (out_ch, batch * pixels), a padded sample (padded_size, when padded).
-  int64_t cols_size() const { return rows * batch * pixels; }
+  // Scratch memory per thread: a chunk's outputs side by side (out_ch, batch * pixels), its
+  // samples padded (batch * padded_size, when padded), and for the input gradient, which writes
+  // the unrolled columns out, cols (rows, batch * pixels).
   int64_t out_size() const { return out_ch * batch * pixels; }
-  int64_t scratch_size() const { return cols_size() + out_size() + (padded ? padded_size : 0); }
+  int64_t images_size() const { return padded ? batch * padded_size : 0; }
+  int64_t cols_size(bool with_cols) const { return with_cols ? rows * batch * pixels : 0; }
+  int64_t scratch_size(bool with_cols) const {
+    return out_size() + images_size() + cols_size(with_cols);
+  }
   // where sample n's group g starts in x (or gx) and in y (or gy)
   int64_t x_offset(int64_t n, int64_t g) const { return (n * groups + g) * in_ch * image; }
   int64_t y_offset(int64_t n, int64_t g) const { return (n * groups + g) * out_ch * pixels; }
@@ -147,18 +156,18 @@ struct Lowering {
   }
 };
 
-// One thread's part of the scratch memory: the chunk's lowering, its outputs side by side, and a
-// padded image (its border zeroed once, when there is padding).
+// One thread's part of the scratch memory: the chunk's outputs side by side, its padded samples
+// (their borders zeroed once, when there is padding) and, with_cols, its written-out columns.
 template <typename T>
 struct Workspace {
-  T* cols;
   T* side;
-  T* image;
-  Workspace(const Lowering& l, T* scratch, int thread)
-      : cols(scratch + thread * l.scratch_size()),
-        side(cols + l.cols_size()),
-        image(side + l.out_size()) {
-    if (l.padded) std::fill_n(image, l.padded_size, T(0));
+  T* images;
+  T* cols;
+  Workspace(const Lowering& l, T* scratch, int thread, bool with_cols)
+      : side(scratch + thread * l.scratch_size(with_cols)),
+        images(side + l.out_size()),
+        cols(images + l.images_size()) {
+    std::fill_n(images, l.images_size(), T(0));
   }
 };
 
@@ -184,24 +193,9 @@ void crop_image(const Conv2dShape& s, const T* gx_pad, T* gx) {
       std::copy_n(gx_pad + (c * Hp + s.pad_h + h) * Wp + s.pad_w, s.W, gx + (c * s.H + h) * s.W);
 }
 
-// cols (in_ch * kH * kW rows, H_out * W_out columns, rows `ld` apart) from one sample's padded
-// channels x_pad: row (c, p, q) holds, for each output pixel (oh, ow), the value that tap (p, q)
-// of channel c multiplies there, x_pad[c, oh * stride_h + p * dil_h, ow * stride_w + q * dil_w].
-// Then y[n, g] = w[g] @ cols.
-template <typename T>
-void im2col(const Conv2dShape& s, const T* x_pad, T* cols, int64_t ld) {
-  const int64_t in_ch = s.C_in / s.groups, Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
-  for (int64_t c = 0; c < in_ch; ++c)
-    for (int64_t p = 0; p < s.kH; ++p)
-      for (int64_t q = 0; q < s.kW; ++q, cols += ld) {
-        const T* src = x_pad + (c * Hp + p * s.dil_h) * Wp + q * s.dil_w;
-        T* row = cols;
-        for (int64_t oh = 0; oh < s.H_out; ++oh, src += s.stride_h * Wp, row += s.W_out)
-          for (int64_t ow = 0; ow < s.W_out; ++ow) row[ow] = src[ow * s.stride_w];
-      }
-}
-
-// The adjoint of im2col: adds every entry of cols onto the padded pixel im2col read it from.
+// The adjoint of the unrolling: adds every entry of cols (rows `ld` apart, one sample's columns)
+// onto the padded pixel that tap and output pixel read, x_pad[c, oh * stride_h + p * dil_h, ow *
+// stride_w + q * dil_w].
 template <typename T>
 void col2im_add(const Conv2dShape& s, const T* cols, int64_t ld, T* gx_pad) {
   const int64_t in_ch = s.C_in / s.groups, Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
@@ -215,19 +209,38 @@ void col2im_add(const Conv2dShape& s, const T* cols, int64_t ld, T* gx_pad) {
       }
 }
 
-// Lowers the chunk's samples of x into cols, side by side (sample j in columns j * pixels ..).
-// x_pad: this thread's padded image, border zeroed (unused without padding: x is its own).
-template <typename T>
-void lower_chunk(const Conv2dShape& s, const Lowering& l, const Chunk& c, const T* x, T* x_pad,
-                 T* cols) {
-  for (int64_t j = 0; j < c.count; ++j) {
-    const T* image = x + l.x_offset(c.n0 + j, c.g);
-    if (l.padded) {
-      pad_image(s, image, x_pad);
-      image = x_pad;
-    }
-    im2col(s, image, cols + j * l.pixels, c.width);
+// The offset tables that make a chunk's columns a Gathered matrix (csrc/cpu/gemm.h) over its
+// samples, padded or as they are: cols[r, j] = images[taps[r] + pixels[j]], r = (c, p, q) a tap
+// of a channel, j = (sample, oh, ow) an output pixel of a sample. The same tables serve every
+// chunk of a call; only where the images start changes (`chunk_images`).
+struct Unrolled {
+  std::vector<int64_t> taps;    // rows: c * Hp * Wp + p * dil_h * Wp + q * dil_w
+  std::vector<int64_t> pixels;  // batch * pixels columns: sample * its size + the window's corner
+  Unrolled(const Conv2dShape& s, const Lowering& l) : taps(l.rows), pixels(l.batch * l.pixels) {
+    const int64_t Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
+    // consecutive samples: one padded image apart, or in x itself all the groups' channels apart
+    const int64_t sample = l.padded ? l.padded_size : l.groups * l.in_ch * l.image;
+    auto tap = taps.begin();
+    for (int64_t c = 0; c < l.in_ch; ++c)
+      for (int64_t p = 0; p < s.kH; ++p)
+        for (int64_t q = 0; q < s.kW; ++q) *tap++ = (c * Hp + p * s.dil_h) * Wp + q * s.dil_w;
+    auto pixel = pixels.begin();
+    for (int64_t j = 0; j < l.batch; ++j)
+      for (int64_t oh = 0; oh < s.H_out; ++oh)
+        for (int64_t ow = 0; ow < s.W_out; ++ow)
+          *pixel++ = j * sample + oh * s.stride_h * Wp + ow * s.stride_w;
   }
+};
+
+// Where the chunk's samples of group g start, as Unrolled's offsets see them: copied into this
+// thread's padded images when there is padding, else in x itself.
+template <typename T>
+const T* chunk_images(const Conv2dShape& s, const Lowering& l, const Chunk& c, const T* x,
+                      T* images) {
+  if (!l.padded) return x + l.x_offset(c.n0, c.g);
+  for (int64_t j = 0; j < c.count; ++j)
+    pad_image(s, x + l.x_offset(c.n0 + j, c.g), images + j * l.padded_size);
+  return images;
 }
 
 // The chunk's y[n, g] blocks (out_ch, pixels), one per sample, to and from one matrix
@@ -266,21 +279,22 @@ void conv2d_fwd_fast(const Conv2dShape& s, const T* x, const T* w, T* y) {
   if (is_dense(s))  // y (N, C_out) = x (N, C_in*H*W) @ w (C_out, C_in*H*W)^T
     return gemm_fast(false, true, s.N, s.C_out, s.C_in * s.H * s.W, T(1), x, w, T(0), y, kIsa);
   const Lowering l(s);
+  const Unrolled unrolled(s, l);
   // Scratch per thread, allocated here so that running out of memory is a Python MemoryError.
-  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size()]);
+  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size(false)]);
 #pragma omp parallel num_threads(l.threads)
   {
-    keep_gemm_on_this_thread(l.threads);
-    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num());
+    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num(), false);
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < l.items; ++i) {
       const Chunk c = l.chunk(i);
-      lower_chunk(s, l, c, x, ws.image, ws.cols);
+      const Gathered<T> cols{chunk_images(s, l, c, x, ws.images), unrolled.taps.data(),
+                             unrolled.pixels.data()};
       // y[chunk, g] side by side (out_ch, width) = w[g] (out_ch, rows) @ cols (rows, width);
       // a chunk of one sample is written in place
       T* y_chunk = c.count == 1 ? y + l.y_offset(c.n0, c.g) : ws.side;
-      gemm_fast(false, false, l.out_ch, c.width, l.rows, T(1), w + c.g * l.out_ch * l.rows,
-                ws.cols, T(0), y_chunk, kIsa);
+      gemm_gathered(l.out_ch, c.width, l.rows, w + c.g * l.out_ch * l.rows, cols, T(0), y_chunk,
+                    kIsa);
       if (c.count > 1) from_side_by_side(l, c, ws.side, y);
     }
   }
@@ -291,11 +305,11 @@ void conv2d_bwd_input_fast(const Conv2dShape& s, const T* gy, const T* w, T* gx)
   if (is_dense(s))  // gx (N, C_in*H*W) = gy (N, C_out) @ w (C_out, C_in*H*W)
     return gemm_fast(false, false, s.N, s.C_in * s.H * s.W, s.C_out, T(1), gy, w, T(0), gx, kIsa);
   const Lowering l(s);
-  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size()]);
+  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size(true)]);
 #pragma omp parallel num_threads(l.threads)
   {
     keep_gemm_on_this_thread(l.threads);
-    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num());
+    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num(), true);
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < l.items; ++i) {
       const Chunk c = l.chunk(i);
@@ -310,10 +324,10 @@ void conv2d_bwd_input_fast(const Conv2dShape& s, const T* gy, const T* w, T* gx)
       // each sample's columns back onto its pixels, in a padded image when there is padding
       for (int64_t j = 0; j < c.count; ++j) {
         T* gx_n = gx + l.x_offset(c.n0 + j, c.g);
-        T* image = l.padded ? ws.image : gx_n;
+        T* image = l.padded ? ws.images : gx_n;
         std::fill_n(image, l.padded_size, T(0));
         col2im_add(s, ws.cols + j * l.pixels, c.width, image);
-        if (l.padded) crop_image(s, ws.image, gx_n);
+        if (l.padded) crop_image(s, ws.images, gx_n);
       }
     }
   }
@@ -324,31 +338,33 @@ void conv2d_bwd_weight_fast(const Conv2dShape& s, const T* x, const T* gy, T* gw
   if (is_dense(s))  // gw (C_out, C_in*H*W) = gy (N, C_out)^T @ x (N, C_in*H*W)
     return gemm_fast(true, false, s.C_out, s.C_in * s.H * s.W, s.N, T(1), gy, x, T(0), gw, kIsa);
   const Lowering l(s);
+  const Unrolled unrolled(s, l);
   // Every thread sums its chunks' products into its own copy of gw (thread 0 into gw itself),
   // then the copies are added up: no two threads ever write the same memory.
   const int64_t gw_size = s.C_out * l.rows;
   const std::unique_ptr<T[]> scratch(
-      new T[l.threads * l.scratch_size() + (l.threads - 1) * gw_size]);
-  T* const partial_sums = scratch.get() + l.threads * l.scratch_size();  // threads 1, 2, ...
+      new T[l.threads * l.scratch_size(false) + (l.threads - 1) * gw_size]);
+  T* const partial_sums = scratch.get() + l.threads * l.scratch_size(false);  // threads 1, 2, ...
 #pragma omp parallel num_threads(l.threads)
   {
-    keep_gemm_on_this_thread(l.threads);
     const int t = omp_get_thread_num();
-    const Workspace<T> ws(l, scratch.get(), t);
+    const Workspace<T> ws(l, scratch.get(), t, false);
     T* acc = t == 0 ? gw : partial_sums + (t - 1) * gw_size;
     std::fill_n(acc, gw_size, T(0));
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < l.items; ++i) {
       const Chunk c = l.chunk(i);
-      lower_chunk(s, l, c, x, ws.image, ws.cols);
+      // cols^T (width, rows): the same offsets as cols, rows and columns swapped
+      const Gathered<T> cols_t{chunk_images(s, l, c, x, ws.images), unrolled.pixels.data(),
+                               unrolled.taps.data()};
       const T* gy_chunk = gy + l.y_offset(c.n0, c.g);
       if (c.count > 1) {
         to_side_by_side(l, c, gy, ws.side);
         gy_chunk = ws.side;
       }
       // acc[g] (out_ch, rows) += gy[chunk, g] side by side (out_ch, width) @ cols^T (width, rows)
-      gemm_fast(false, true, l.out_ch, l.rows, c.width, T(1), gy_chunk, ws.cols, T(1),
-                acc + c.g * l.out_ch * l.rows, kIsa);
+      gemm_gathered(l.out_ch, l.rows, c.width, gy_chunk, cols_t, T(1),
+                    acc + c.g * l.out_ch * l.rows, kIsa);
     }
     // (the loop's end is a barrier: every partial sum is complete here)
 #pragma omp for schedule(static)

@@ -12,6 +12,8 @@
 //                    this is where transposes are absorbed
 //     blocking       the five loops around the micro-kernel
 //     threads        one block of c per OpenMP thread
+//   gemm_gathered  a @ b with b given by offset tables, packed straight from where its values
+//                  live: the convolutions' implicit im2col (csrc/cpu/conv.cc)
 // a, b, c are C-contiguous: a is (m, k), or (k, m) when trans_a; b is (k, n), or (n, k) when
 // trans_b. With beta == 0, c is written without being read. gemm_fast sums in a different order
 // than gemm_ref (and with fused multiply-adds where the ISA has them), so the two agree to
@@ -332,15 +334,17 @@ void tile(const Kernel<T>& kern, int64_t kc, const T* a, ASteps as, const T* b, 
     }
 }
 
-// c (m x n, row stride ldc) = alpha * A @ B + beta * c on one thread, A (m x k) and B (k x n) as
-// views, a_pack / b_pack the packing buffers (sizes in gemm_fast). The five loops of BLIS:
+// c (m x n, row stride ldc) = alpha * A @ B + beta * c on one thread, A (m x k) as a view, B
+// (k x n) through pack_b(pc, kc, jc, nc, dst), which packs B's block [pc, pc + kc) x [jc, jc + nc)
+// into nr-column slivers (pack_steps' layout); a_pack / b_pack the packing buffers (sizes in
+// gemm_fast). The five loops of BLIS:
 //   jc: columns of c in blocks of nc     - a packed kc x nc panel of B stays in L3
 //   pc: the k dimension in blocks of kc  - c is updated once per block (beta on the first)
 //   ic: rows of c in blocks of mc        - a packed mc x kc block of A stays in L2
 //   jr: nr-column slivers of the B panel - one kc x nr sliver of B is reused by ...
 //   ir: mr-row slivers of the A block    - ... every mr x kc sliver of the A block
-template <typename T>
-void gemm_blocked(const Kernel<T>& kern, View<T> A, View<T> B, int64_t m, int64_t n, int64_t k,
+template <typename T, typename PackB>
+void gemm_blocked(const Kernel<T>& kern, View<T> A, PackB pack_b, int64_t m, int64_t n, int64_t k,
                   T alpha, T beta, T* c, int64_t ldc, T* a_pack, T* b_pack) {
   const int64_t nc_max = even_block(n, kern.nc, kern.nr);
   const int64_t kc_max = even_block(k, kern.kc, 1);
@@ -350,7 +354,7 @@ void gemm_blocked(const Kernel<T>& kern, View<T> A, View<T> B, int64_t m, int64_
     for (int64_t pc = 0; pc < k; pc += kc_max) {
       const int64_t kc = std::min(kc_max, k - pc);
       const T beta_pc = pc == 0 ? beta : T(1);  // later k blocks add onto what the first wrote
-      pack_steps(B.block(pc, jc).t(), nc, kc, kern.nr, b_pack);
+      pack_b(pc, kc, jc, nc, b_pack);
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int64_t mc = std::min(mc_max, m - ic);
         const ASteps as = pack_a(A.block(ic, pc), mc, kc, kern.mr, a_pack);
@@ -364,12 +368,39 @@ void gemm_blocked(const Kernel<T>& kern, View<T> A, View<T> B, int64_t m, int64_
   }
 }
 
+// The packer of a B stored as a strided view.
+template <typename T>
+auto view_packer(View<T> B, int nr) {
+  return [B, nr](int64_t pc, int64_t kc, int64_t jc, int64_t nc, T* dst) {
+    pack_steps(B.block(pc, jc).t(), nc, kc, nr, dst);
+  };
+}
+
+// The packer of a Gathered B: each step of a sliver reads nr values of one row of B from the
+// offsets of their columns, zeros past the last column (pack_steps' layout). (AVX-512's gather
+// instruction measured no faster here than this loop.)
+template <typename T>
+auto gathered_packer(const Gathered<T>& B, int nr) {
+  return [B, nr](int64_t pc, int64_t kc, int64_t jc, int64_t nc, T* dst) {
+    for (int64_t j0 = 0; j0 < nc; j0 += nr) {
+      const int64_t width = std::min<int64_t>(nr, nc - j0);
+      const int64_t* col = B.col + jc + j0;
+      T* out = dst + j0 * kc;
+      for (int64_t q = 0; q < kc; ++q, out += nr) {
+        const T* row = B.p + B.row[pc + q];
+        for (int64_t j = 0; j < width; ++j) out[j] = row[col[j]];
+        std::fill(out + width, out + nr, T(0));
+      }
+    }
+  };
+}
+
 // ---- Threads ----------------------------------------------------------------------------------
 
 // Below this many multiply-adds (m * n * k) one thread does the whole product: waking a second
 // thread costs microseconds. Measured on 2 threads: 1.14x at 64 x 64 x 64, 1.24x at 64 x 128 x 64
 // (this threshold), 1.33x at 64 x 256 x 64, 1.7x at 128 x 256 x 128.
-constexpr double kParallelMin = 64.0 * 64 * 128;
+constexpr double kParallelMinMacs = 64.0 * 64 * 128;
 
 // Packing buffers, kept by the calling thread for its next calls and grown when a larger product
 // comes: once warm, a call allocates nothing. 64-byte aligned (a cache line, an AVX-512 vector).
@@ -426,7 +457,7 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
   const int64_t m_tiles = (m + kern.mr - 1) / kern.mr, n_tiles = (n + kern.nr - 1) / kern.nr;
   const bool cut_n = n_tiles >= m_tiles;
   const int64_t tiles = cut_n ? n_tiles : m_tiles;
-  const int threads = static_cast<double>(m) * n * k < kParallelMin
+  const int threads = static_cast<double>(m) * n * k < kParallelMinMacs
                           ? 1
                           : static_cast<int>(std::min<int64_t>(omp_get_max_threads(), tiles));
   const int64_t tiles_per_thread = (tiles + threads - 1) / threads;
@@ -449,15 +480,31 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
     if (cut_n) {
       const int64_t j0 = first * kern.nr, j1 = std::min(n, last * kern.nr);
       if (j0 < j1)
-        gemm_blocked(kern, A, B.block(0, j0), m, j1 - j0, k, alpha, beta, c + j0, n, a_pack,
-                     b_pack);
+        gemm_blocked(kern, A, view_packer(B.block(0, j0), kern.nr), m, j1 - j0, k, alpha, beta,
+                     c + j0, n, a_pack, b_pack);
     } else {
       const int64_t i0 = first * kern.mr, i1 = std::min(m, last * kern.mr);
       if (i0 < i1)
-        gemm_blocked(kern, A.block(i0, 0), B, i1 - i0, n, k, alpha, beta, c + i0 * n, n, a_pack,
-                     b_pack);
+        gemm_blocked(kern, A.block(i0, 0), view_packer(B, kern.nr), i1 - i0, n, k, alpha, beta,
+                     c + i0 * n, n, a_pack, b_pack);
     }
   }
+}
+
+template <typename T>
+void gemm_gathered(int64_t m, int64_t n, int64_t k, const T* a, const Gathered<T>& b, T beta, T* c,
+                   GemmIsa isa) {
+  if (m == 0 || n == 0 || k == 0) {  // (k == 0 never comes from a convolution)
+    for (int64_t i = 0; i < m * n; ++i) c[i] = beta == T(0) ? T(0) : beta * c[i];
+    return;
+  }
+  const Kernel<T> kern = kernel_for<T>(isa, n);
+  const int64_t kc = std::min(k, kern.kc);
+  const int64_t a_size = round_up(round_up(std::min(m, kern.mc), kern.mr) * kc, 64);
+  const int64_t b_size = round_up(round_up(std::min(n, kern.nc), kern.nr) * kc, 64);
+  T* a_pack = pack_buffer<T>(a_size + b_size);
+  gemm_blocked(kern, View<T>{a, k, 1}, gathered_packer(b, kern.nr), m, n, k, T(1), beta, c, n,
+               a_pack, a_pack + a_size);
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -471,5 +518,9 @@ template void gemm_fast<float>(bool, bool, int64_t, int64_t, int64_t, float, con
                                const float*, float, float*, GemmIsa);
 template void gemm_fast<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*,
                                 const double*, double, double*, GemmIsa);
+template void gemm_gathered<float>(int64_t, int64_t, int64_t, const float*, const Gathered<float>&,
+                                   float, float*, GemmIsa);
+template void gemm_gathered<double>(int64_t, int64_t, int64_t, const double*,
+                                    const Gathered<double>&, double, double*, GemmIsa);
 
 }  // namespace minigen::cpu

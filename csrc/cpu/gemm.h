@@ -29,4 +29,21 @@ template <typename T>
 void gemm_fast(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
                const T* b, T beta, T* c, GemmIsa isa);
 
+// A k x n matrix given by two offset tables: element (i, j) is p[row[i] + col[j]]. A convolution's
+// unrolled input (im2col) is one: row i a kernel tap of a channel, column j an output pixel of a
+// sample, and p the images themselves. gemm_gathered reads such a b while it packs its panels, so
+// the k x n matrix is never written out.
+template <typename T>
+struct Gathered {
+  const T* p;
+  const int64_t* row;  // k offsets
+  const int64_t* col;  // n offsets
+};
+
+// c (m, n) = a (m, k) @ b + beta * c, all on the calling thread (a, c C-contiguous). The
+// convolutions call it from their own parallel regions, one chunk of samples per thread.
+template <typename T>
+void gemm_gathered(int64_t m, int64_t n, int64_t k, const T* a, const Gathered<T>& b, T beta, T* c,
+                   GemmIsa isa);
+
 }  // namespace minigen::cpu
