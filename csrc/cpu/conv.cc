@@ -10,14 +10,13 @@
 // few samples of one group at a time:
 //   pad_image   x[n, g] (C_in/g, H, W) -> the same inside a border of zeros (C_in/g, Hp, Wp)
 //   cols        the unrolled input (C_in/g * kH * kW, H_out * W_out per sample): each window a
-//               column. Forward and weight gradient never write it out: it is a Gathered matrix
-//               (offset tables into the padded images, `Unrolled`) that the GEMM packs straight
-//               from the images, an implicit im2col.
-//   col2im      the input gradient's adjoint of im2col: adds written-out columns back onto a
-//               padded gx[n, g]; crop_image drops the border
+//               column. It is never written out: offset tables into the padded images
+//               (`Unrolled`) describe it, the GEMM gathers its panels straight from the images as
+//               it packs them (implicit im2col, gemm_gathered) or adds its results straight onto
+//               the pixels they belong to (implicit col2im, gemm_scattered); crop_image then
+//               drops the border
 // then, with the chunk's samples side by side in the columns,
-//   y[chunk, g] = w[g] @ cols,   cols = w[g]^T @ gy[chunk, g] (then col2im),
-//   gw[g] += gy[chunk, g] @ cols^T.
+//   y[chunk, g] = w[g] @ cols,   cols += w[g]^T @ gy[chunk, g],   gw[g] += gy[chunk, g] @ cols^T.
 // A kernel that covers the whole input needs none of this: the batch is one GEMM.
 // The fast versions sum in a different order than the references (and with FMAs), so they
 // agree to rounding, not bit for bit.
@@ -138,15 +137,11 @@ struct Lowering {
     items = (s.N + batch - 1) / batch * s.groups;
     threads = static_cast<int>(std::clamp<int64_t>(items, 1, max_threads));
   }
-  // Scratch memory per thread: a chunk's outputs side by side (out_ch, batch * pixels), its
-  // samples padded (batch * padded_size, when padded), and for the input gradient, which writes
-  // the unrolled columns out, cols (rows, batch * pixels).
+  // Scratch memory per thread: a chunk's outputs side by side (out_ch, batch * pixels) and its
+  // samples padded (batch * padded_size, when padded).
   int64_t out_size() const { return out_ch * batch * pixels; }
   int64_t images_size() const { return padded ? batch * padded_size : 0; }
-  int64_t cols_size(bool with_cols) const { return with_cols ? rows * batch * pixels : 0; }
-  int64_t scratch_size(bool with_cols) const {
-    return out_size() + images_size() + cols_size(with_cols);
-  }
+  int64_t scratch_size() const { return out_size() + images_size(); }
   // where sample n's group g starts in x (or gx) and in y (or gy)
   int64_t x_offset(int64_t n, int64_t g) const { return (n * groups + g) * in_ch * image; }
   int64_t y_offset(int64_t n, int64_t g) const { return (n * groups + g) * out_ch * pixels; }
@@ -156,25 +151,21 @@ struct Lowering {
   }
 };
 
-// One thread's part of the scratch memory: the chunk's outputs side by side, its padded samples
-// (their borders zeroed once, when there is padding) and, with_cols, its written-out columns.
+// One thread's part of the scratch memory: the chunk's outputs side by side and its padded
+// samples (their borders zeroed once, when there is padding).
 template <typename T>
 struct Workspace {
   T* side;
   T* images;
-  T* cols;
-  Workspace(const Lowering& l, T* scratch, int thread, bool with_cols)
-      : side(scratch + thread * l.scratch_size(with_cols)),
-        images(side + l.out_size()),
-        cols(images + l.images_size()) {
+  Workspace(const Lowering& l, T* scratch, int thread)
+      : side(scratch + thread * l.scratch_size()), images(side + l.out_size()) {
     std::fill_n(images, l.images_size(), T(0));
   }
 };
 
 // x_pad (in_ch, H + 2 pad_h, W + 2 pad_w) = one sample's channels x (in_ch, H, W) inside a
 // border of pad zeros. Only the interior is written: the border must already hold zeros.
-// With it, every window lies inside the image and im2col's loops test nothing: 2.5 times
-// faster on W2's 7x7 outputs than clipping each row of a window at the border.
+// With it, every window lies inside the image and the offset tables need no test at the border.
 template <typename T>
 void pad_image(const Conv2dShape& s, const T* x, T* x_pad) {
   const int64_t in_ch = s.C_in / s.groups, Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
@@ -191,22 +182,6 @@ void crop_image(const Conv2dShape& s, const T* gx_pad, T* gx) {
   for (int64_t c = 0; c < in_ch; ++c)
     for (int64_t h = 0; h < s.H; ++h)
       std::copy_n(gx_pad + (c * Hp + s.pad_h + h) * Wp + s.pad_w, s.W, gx + (c * s.H + h) * s.W);
-}
-
-// The adjoint of the unrolling: adds every entry of cols (rows `ld` apart, one sample's columns)
-// onto the padded pixel that tap and output pixel read, x_pad[c, oh * stride_h + p * dil_h, ow *
-// stride_w + q * dil_w].
-template <typename T>
-void col2im_add(const Conv2dShape& s, const T* cols, int64_t ld, T* gx_pad) {
-  const int64_t in_ch = s.C_in / s.groups, Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;
-  for (int64_t c = 0; c < in_ch; ++c)
-    for (int64_t p = 0; p < s.kH; ++p)
-      for (int64_t q = 0; q < s.kW; ++q, cols += ld) {
-        T* dst = gx_pad + (c * Hp + p * s.dil_h) * Wp + q * s.dil_w;
-        const T* row = cols;
-        for (int64_t oh = 0; oh < s.H_out; ++oh, dst += s.stride_h * Wp, row += s.W_out)
-          for (int64_t ow = 0; ow < s.W_out; ++ow) dst[ow * s.stride_w] += row[ow];
-      }
 }
 
 // The offset tables that make a chunk's columns a Gathered matrix (csrc/cpu/gemm.h) over its
@@ -261,15 +236,6 @@ void from_side_by_side(const Lowering& l, const Chunk& c, const T* side, T* y) {
                   y + l.y_offset(c.n0 + j, c.g) + o * l.pixels);
 }
 
-// Call first inside a parallel region of `threads` threads. gemm_fast splits its work among
-// omp_get_max_threads() threads, but inside an active region that count still says the outer
-// team's size while OpenMP gives a nested region one thread: the GEMM would compute only its
-// first thread's share. Setting it to 1 for this thread (until it leaves the region) keeps each
-// GEMM whole on its thread. A region of one thread is inactive and its GEMMs may use them all.
-void keep_gemm_on_this_thread(int threads) {
-  if (threads > 1) omp_set_num_threads(1);
-}
-
 constexpr GemmIsa kIsa = GemmIsa::best;
 
 }  // namespace
@@ -281,10 +247,10 @@ void conv2d_fwd_fast(const Conv2dShape& s, const T* x, const T* w, T* y) {
   const Lowering l(s);
   const Unrolled unrolled(s, l);
   // Scratch per thread, allocated here so that running out of memory is a Python MemoryError.
-  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size(false)]);
+  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size()]);
 #pragma omp parallel num_threads(l.threads)
   {
-    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num(), false);
+    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num());
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < l.items; ++i) {
       const Chunk c = l.chunk(i);
@@ -305,11 +271,11 @@ void conv2d_bwd_input_fast(const Conv2dShape& s, const T* gy, const T* w, T* gx)
   if (is_dense(s))  // gx (N, C_in*H*W) = gy (N, C_out) @ w (C_out, C_in*H*W)
     return gemm_fast(false, false, s.N, s.C_in * s.H * s.W, s.C_out, T(1), gy, w, T(0), gx, kIsa);
   const Lowering l(s);
-  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size(true)]);
+  const Unrolled unrolled(s, l);
+  const std::unique_ptr<T[]> scratch(new T[l.threads * l.scratch_size()]);
 #pragma omp parallel num_threads(l.threads)
   {
-    keep_gemm_on_this_thread(l.threads);
-    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num(), true);
+    const Workspace<T> ws(l, scratch.get(), omp_get_thread_num());
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < l.items; ++i) {
       const Chunk c = l.chunk(i);
@@ -318,17 +284,18 @@ void conv2d_bwd_input_fast(const Conv2dShape& s, const T* gy, const T* w, T* gx)
         to_side_by_side(l, c, gy, ws.side);
         gy_chunk = ws.side;
       }
-      // cols (rows, width) = w[g]^T (rows, out_ch) @ gy[chunk, g] side by side (out_ch, width)
-      gemm_fast(true, false, l.rows, c.width, l.out_ch, T(1), w + c.g * l.out_ch * l.rows,
-                gy_chunk, T(0), ws.cols, kIsa);
-      // each sample's columns back onto its pixels, in a padded image when there is padding
-      for (int64_t j = 0; j < c.count; ++j) {
-        T* gx_n = gx + l.x_offset(c.n0 + j, c.g);
-        T* image = l.padded ? ws.images : gx_n;
-        std::fill_n(image, l.padded_size, T(0));
-        col2im_add(s, ws.cols + j * l.pixels, c.width, image);
-        if (l.padded) crop_image(s, ws.images, gx_n);
-      }
+      // The chunk's gx, zeroed: padded copies (border included), or gx itself.
+      T* images = l.padded ? ws.images : gx + l.x_offset(c.n0, c.g);
+      for (int64_t j = 0; j < c.count; ++j)
+        std::fill_n(l.padded ? images + j * l.padded_size : gx + l.x_offset(c.n0 + j, c.g),
+                    l.padded ? l.padded_size : l.in_ch * l.image, T(0));
+      // cols (rows, width) = w[g]^T (rows, out_ch) @ gy[chunk, g] side by side (out_ch, width),
+      // each value added onto the pixel its tap read (overlapping windows add up)
+      gemm_scattered(true, l.rows, c.width, l.out_ch, w + c.g * l.out_ch * l.rows, gy_chunk,
+                     Scattered<T>{images, unrolled.taps.data(), unrolled.pixels.data()}, kIsa);
+      if (l.padded)
+        for (int64_t j = 0; j < c.count; ++j)
+          crop_image(s, images + j * l.padded_size, gx + l.x_offset(c.n0 + j, c.g));
     }
   }
 }
@@ -343,12 +310,12 @@ void conv2d_bwd_weight_fast(const Conv2dShape& s, const T* x, const T* gy, T* gw
   // then the copies are added up: no two threads ever write the same memory.
   const int64_t gw_size = s.C_out * l.rows;
   const std::unique_ptr<T[]> scratch(
-      new T[l.threads * l.scratch_size(false) + (l.threads - 1) * gw_size]);
-  T* const partial_sums = scratch.get() + l.threads * l.scratch_size(false);  // threads 1, 2, ...
+      new T[l.threads * l.scratch_size() + (l.threads - 1) * gw_size]);
+  T* const partial_sums = scratch.get() + l.threads * l.scratch_size();  // threads 1, 2, ...
 #pragma omp parallel num_threads(l.threads)
   {
     const int t = omp_get_thread_num();
-    const Workspace<T> ws(l, scratch.get(), t, false);
+    const Workspace<T> ws(l, scratch.get(), t);
     T* acc = t == 0 ? gw : partial_sums + (t - 1) * gw_size;
     std::fill_n(acc, gw_size, T(0));
 #pragma omp for schedule(static)

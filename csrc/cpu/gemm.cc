@@ -14,6 +14,7 @@
 //     threads        one block of c per OpenMP thread
 //   gemm_gathered  a @ b with b given by offset tables, packed straight from where its values
 //                  live: the convolutions' implicit im2col (csrc/cpu/conv.cc)
+//   gemm_scattered op(a) @ b added onto a c given by offset tables: the implicit col2im
 // a, b, c are C-contiguous: a is (m, k), or (k, m) when trans_a; b is (k, n), or (n, k) when
 // trans_b. With beta == 0, c is written without being read. gemm_fast sums in a different order
 // than gemm_ref (and with fused multiply-adds where the ISA has them), so the two agree to
@@ -334,18 +335,44 @@ void tile(const Kernel<T>& kern, int64_t kc, const T* a, ASteps as, const T* b, 
     }
 }
 
-// c (m x n, row stride ldc) = alpha * A @ B + beta * c on one thread, A (m x k) as a view, B
-// (k x n) through pack_b(pc, kc, jc, nc, dst), which packs B's block [pc, pc + kc) x [jc, jc + nc)
-// into nr-column slivers (pack_steps' layout); a_pack / b_pack the packing buffers (sizes in
-// gemm_fast). The five loops of BLIS:
+// The two ways a computed tile reaches c. store_tile(i, j, rows, cols, kc, a, as, b, beta) runs
+// the micro-kernel on the packed slivers a and b for the tile at row i, column j of c.
+// Dense: c (row stride ldc) = alpha * tile + beta * c.
+template <typename T>
+auto dense_store(const Kernel<T>& kern, T* c, int64_t ldc, T alpha) {
+  return [&kern, c, ldc, alpha](int64_t i, int64_t j, int64_t rows, int64_t cols, int64_t kc,
+                                const T* a, ASteps as, const T* b, T beta) {
+    tile(kern, kc, a, as, b, c + i * ldc + j, ldc, rows, cols, alpha, beta);
+  };
+}
+
+// Scattered: every value of the tile is added onto c.p[c.row[i] + c.col[j]] (see gemm.h).
+template <typename T>
+auto scatter_add(const Kernel<T>& kern, const Scattered<T>& c) {
+  return [&kern, c](int64_t i, int64_t j, int64_t rows, int64_t cols, int64_t kc, const T* a,
+                    ASteps as, const T* b, T /* beta: always 1 */) {
+    alignas(64) T scratch[kMaxTile];
+    kern.run(kc, a, as.rs, as.ps, b, scratch, kern.nr, T(1), T(0));
+    for (int64_t r = 0; r < rows; ++r) {
+      T* row = c.p + c.row[i + r];
+      const int64_t* col = c.col + j;
+      for (int64_t q = 0; q < cols; ++q) row[col[q]] += scratch[r * kern.nr + q];
+    }
+  };
+}
+
+// c (m x n) = A @ B + beta * c on one thread, A (m x k) as a view, B (k x n) through
+// pack_b(pc, kc, jc, nc, dst), which packs B's block [pc, pc + kc) x [jc, jc + nc) into nr-column
+// slivers (pack_steps' layout), c through store_tile (above); a_pack / b_pack the packing
+// buffers (sizes in gemm_fast). The five loops of BLIS:
 //   jc: columns of c in blocks of nc     - a packed kc x nc panel of B stays in L3
 //   pc: the k dimension in blocks of kc  - c is updated once per block (beta on the first)
 //   ic: rows of c in blocks of mc        - a packed mc x kc block of A stays in L2
 //   jr: nr-column slivers of the B panel - one kc x nr sliver of B is reused by ...
 //   ir: mr-row slivers of the A block    - ... every mr x kc sliver of the A block
-template <typename T, typename PackB>
-void gemm_blocked(const Kernel<T>& kern, View<T> A, PackB pack_b, int64_t m, int64_t n, int64_t k,
-                  T alpha, T beta, T* c, int64_t ldc, T* a_pack, T* b_pack) {
+template <typename T, typename PackB, typename StoreTile>
+void gemm_blocked(const Kernel<T>& kern, View<T> A, PackB pack_b, StoreTile store_tile, int64_t m,
+                  int64_t n, int64_t k, T beta, T* a_pack, T* b_pack) {
   const int64_t nc_max = even_block(n, kern.nc, kern.nr);
   const int64_t kc_max = even_block(k, kern.kc, 1);
   const int64_t mc_max = even_block(m, kern.mc, kern.mr);
@@ -360,9 +387,9 @@ void gemm_blocked(const Kernel<T>& kern, View<T> A, PackB pack_b, int64_t m, int
         const ASteps as = pack_a(A.block(ic, pc), mc, kc, kern.mr, a_pack);
         for (int64_t jr = 0; jr < nc; jr += kern.nr)
           for (int64_t ir = 0; ir < mc; ir += kern.mr)
-            tile(kern, kc, a_pack + ir * kc, as, b_pack + jr * kc, c + (ic + ir) * ldc + jc + jr,
-                 ldc, std::min<int64_t>(kern.mr, mc - ir), std::min<int64_t>(kern.nr, nc - jr),
-                 alpha, beta_pc);
+            store_tile(ic + ir, jc + jr, std::min<int64_t>(kern.mr, mc - ir),
+                       std::min<int64_t>(kern.nr, nc - jr), kc, a_pack + ir * kc, as,
+                       b_pack + jr * kc, beta_pc);
       }
     }
   }
@@ -480,15 +507,24 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
     if (cut_n) {
       const int64_t j0 = first * kern.nr, j1 = std::min(n, last * kern.nr);
       if (j0 < j1)
-        gemm_blocked(kern, A, view_packer(B.block(0, j0), kern.nr), m, j1 - j0, k, alpha, beta,
-                     c + j0, n, a_pack, b_pack);
+        gemm_blocked(kern, A, view_packer(B.block(0, j0), kern.nr),
+                     dense_store(kern, c + j0, n, alpha), m, j1 - j0, k, beta, a_pack, b_pack);
     } else {
       const int64_t i0 = first * kern.mr, i1 = std::min(m, last * kern.mr);
       if (i0 < i1)
-        gemm_blocked(kern, A.block(i0, 0), view_packer(B, kern.nr), i1 - i0, n, k, alpha, beta,
-                     c + i0 * n, n, a_pack, b_pack);
+        gemm_blocked(kern, A.block(i0, 0), view_packer(B, kern.nr),
+                     dense_store(kern, c + i0 * n, n, alpha), i1 - i0, n, k, beta, a_pack, b_pack);
     }
   }
+}
+
+// The packing buffers of a one-thread product (see gemm_fast): the block of A, then the panel of B.
+template <typename T>
+T* single_thread_buffers(const Kernel<T>& kern, int64_t m, int64_t n, int64_t k, int64_t* a_size) {
+  const int64_t kc = std::min(k, kern.kc);
+  *a_size = round_up(round_up(std::min(m, kern.mc), kern.mr) * kc, 64);
+  const int64_t b_size = round_up(round_up(std::min(n, kern.nc), kern.nr) * kc, 64);
+  return pack_buffer<T>(*a_size + b_size);
 }
 
 template <typename T>
@@ -499,11 +535,21 @@ void gemm_gathered(int64_t m, int64_t n, int64_t k, const T* a, const Gathered<T
     return;
   }
   const Kernel<T> kern = kernel_for<T>(isa, n);
-  const int64_t kc = std::min(k, kern.kc);
-  const int64_t a_size = round_up(round_up(std::min(m, kern.mc), kern.mr) * kc, 64);
-  const int64_t b_size = round_up(round_up(std::min(n, kern.nc), kern.nr) * kc, 64);
-  T* a_pack = pack_buffer<T>(a_size + b_size);
-  gemm_blocked(kern, View<T>{a, k, 1}, gathered_packer(b, kern.nr), m, n, k, T(1), beta, c, n,
+  int64_t a_size;
+  T* a_pack = single_thread_buffers(kern, m, n, k, &a_size);
+  gemm_blocked(kern, View<T>{a, k, 1}, gathered_packer(b, kern.nr), dense_store(kern, c, n, T(1)),
+               m, n, k, beta, a_pack, a_pack + a_size);
+}
+
+template <typename T>
+void gemm_scattered(bool trans_a, int64_t m, int64_t n, int64_t k, const T* a, const T* b,
+                    const Scattered<T>& c, GemmIsa isa) {
+  if (m == 0 || n == 0 || k == 0) return;  // nothing to add
+  const Kernel<T> kern = kernel_for<T>(isa, n);
+  int64_t a_size;
+  T* a_pack = single_thread_buffers(kern, m, n, k, &a_size);
+  const View<T> A = trans_a ? View<T>{a, 1, m} : View<T>{a, k, 1};
+  gemm_blocked(kern, A, view_packer(View<T>{b, n, 1}, kern.nr), scatter_add(kern, c), m, n, k, T(1),
                a_pack, a_pack + a_size);
 }
 
@@ -522,5 +568,9 @@ template void gemm_gathered<float>(int64_t, int64_t, int64_t, const float*, cons
                                    float, float*, GemmIsa);
 template void gemm_gathered<double>(int64_t, int64_t, int64_t, const double*,
                                     const Gathered<double>&, double, double*, GemmIsa);
+template void gemm_scattered<float>(bool, int64_t, int64_t, int64_t, const float*, const float*,
+                                    const Scattered<float>&, GemmIsa);
+template void gemm_scattered<double>(bool, int64_t, int64_t, int64_t, const double*, const double*,
+                                     const Scattered<double>&, GemmIsa);
 
 }  // namespace minigen::cpu

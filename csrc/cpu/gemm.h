@@ -46,4 +46,21 @@ template <typename T>
 void gemm_gathered(int64_t m, int64_t n, int64_t k, const T* a, const Gathered<T>& b, T beta, T* c,
                    GemmIsa isa);
 
+// An m x n matrix to add into, given by offset tables like Gathered: element (i, j) is
+// p[row[i] + col[j]]. Two elements may be one place (a convolution's overlapping windows): both
+// are added there.
+template <typename T>
+struct Scattered {
+  T* p;
+  const int64_t* row;  // m offsets
+  const int64_t* col;  // n offsets
+};
+
+// c += op(a) @ b, a (m, k) or (k, m) when trans_a, b (k, n), both C-contiguous, on the calling
+// thread only: the input gradient of a convolution adds its columns onto the image this way
+// (an implicit col2im).
+template <typename T>
+void gemm_scattered(bool trans_a, int64_t m, int64_t n, int64_t k, const T* a, const T* b,
+                    const Scattered<T>& c, GemmIsa isa);
+
 }  // namespace minigen::cpu
