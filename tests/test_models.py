@@ -133,6 +133,11 @@ def torch_copy(sequential):
     return torch.nn.Sequential(*layers)
 
 
+def test_wgan_gp_weighs_its_penalty_as_the_paper_on_images_and_the_toy_script_on_points():
+    assert build(WGANGP, "image").penalty_weight == 10.0
+    assert build(WGANGP, "points").penalty_weight == 0.1
+
+
 def test_a_wgan_gp_generator_step_matches_pytorch():
     """One critic step and one generator step (step 4 of n_critic = 5), number for number."""
     pytest.importorskip("torch")
@@ -152,7 +157,7 @@ def test_a_wgan_gp_generator_step_matches_pytorch():
     xhat = (eps * x + (1 - eps) * fake.detach()).requires_grad_()
     g, = torch.autograd.grad(C(xhat).sum(), xhat, create_graph=True)
     penalty = ((g.norm(dim=1) - 1) ** 2).mean()
-    loss_c = C(fake.detach()).mean() - C(x).mean() + 10 * penalty
+    loss_c = C(fake.detach()).mean() - C(x).mean() + model.penalty_weight * penalty
     opt_c.zero_grad()
     loss_c.backward()
     opt_c.step()

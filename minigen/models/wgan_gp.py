@@ -5,11 +5,14 @@ points x̂ on lines between real and fake samples. The penalty is a function of 
 so training the critic on it differentiates twice: ``F.critic_gradient_penalty`` takes the
 gradient with ``create_graph=True`` and the critic's ``backward`` goes through it. The
 critic has no BatchNorm (the penalty is per sample, which batch statistics would couple);
-on images it is W3's critic. λ = 10, 5 critic steps per generator step and Adam with betas
-(0.5, 0.9), as in the authors' code (W3 uses β₁ = 0), with the learning rate decayed
-linearly to 0 over the run, as the authors do for their image models: 1e-4 at the start on
-images, 1e-3 on the toy data. Without the decay the toy samples wander as a cloud around the
-modes; with it they settle onto all eight of ring8 (docs/wgan-gp.png).
+on images it is W3's critic. λ = 10 on images (the paper's) and 0.1 on the 2-D toy data (the
+authors' toy script's), 5 critic steps per generator step and Adam with betas (0.5, 0.9), as
+in the authors' code (W3 uses β₁ = 0), with the learning rate decayed linearly to 0 over the
+run, as the authors do for their image models: 1e-4 at the start on images, 1e-3 on the toy
+data. Without the decay the toy samples wander as a cloud around the modes; with it they
+settle onto all eight of ring8 (docs/wgan-gp.png). On the toys λ = 10 holds the critic so
+close to 1-Lipschitz that samples stay on bridges between modes: over 20,000 steps λ = 0.1
+took ring8 from 83.7 % to 91.0 % high-quality samples and grid25 from 17 to all 25 modes.
 """
 import minigen.nn.functional as F
 
@@ -24,8 +27,11 @@ class WGANGP(WGAN):
     points_defaults = {"steps": 20000, "batch_size": 256, "lr": 1e-3}
     betas = (0.5, 0.9)
     lr_decay = True
-    penalty_weight = 10.0
     discriminator_batch_norm = False
+
+    def __init__(self, data_shape, lr=1e-4, num_classes=0):
+        super().__init__(data_shape, lr, num_classes)
+        self.penalty_weight = 10.0 if self.is_image else 0.1   # λ (see the module's docstring)
 
     def make_optimizer(self, parameters):
         return optim.Adam(parameters, lr=self.lr, betas=self.betas)
