@@ -450,6 +450,34 @@ T* pack_buffer(int64_t count) {
   return buf.data;
 }
 
+// Elements of the packing buffers one thread needs for its m x n part of a product: the largest
+// block of A and panel of B it packs (see gemm_blocked), each a whole number of cache lines.
+struct PackSizes {
+  int64_t a, b;
+};
+
+template <typename T>
+PackSizes pack_sizes(const Kernel<T>& kern, int64_t m, int64_t n, int64_t k) {
+  const int64_t kc = std::min(k, kern.kc);
+  return {round_up(round_up(std::min(m, kern.mc), kern.mr) * kc, 64),
+          round_up(round_up(std::min(n, kern.nc), kern.nr) * kc, 64)};
+}
+
+// gemm_blocked on the calling thread alone, with its packing buffers.
+template <typename T, typename PackB, typename StoreTile>
+void gemm_on_this_thread(const Kernel<T>& kern, View<T> A, PackB pack_b, StoreTile store_tile,
+                         int64_t m, int64_t n, int64_t k, T beta) {
+  const PackSizes size = pack_sizes(kern, m, n, k);
+  T* a_pack = pack_buffer<T>(size.a + size.b);
+  gemm_blocked(kern, A, pack_b, store_tile, m, n, k, beta, a_pack, a_pack + size.a);
+}
+
+// c (count values) = beta * c, zeros when beta == 0 (c not read): a product with an empty sum.
+template <typename T>
+void scale(T* c, int64_t count, T beta) {
+  for (int64_t i = 0; i < count; ++i) c[i] = beta == T(0) ? T(0) : beta * c[i];
+}
+
 }  // namespace
 
 bool gemm_isa_supported(GemmIsa isa) {
@@ -466,10 +494,7 @@ template <typename T>
 void gemm_fast(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
                const T* b, T beta, T* c, GemmIsa isa) {
   if (m == 0 || n == 0) return;
-  if (k == 0) {  // an empty sum: c = beta * c, zeros when beta == 0 (c not read)
-    for (int64_t i = 0; i < m * n; ++i) c[i] = beta == T(0) ? T(0) : beta * c[i];
-    return;
-  }
+  if (k == 0) return scale(c, m * n, beta);
   const Kernel<T> kern = kernel_for<T>(isa, n);
   const View<T> A = trans_a ? View<T>{a, 1, m} : View<T>{a, k, 1};
   const View<T> B = trans_b ? View<T>{b, 1, k} : View<T>{b, n, 1};
@@ -491,19 +516,16 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
   const int64_t m_part = cut_n ? m : std::min(m, tiles_per_thread * kern.mr);
   const int64_t n_part = cut_n ? std::min(n, tiles_per_thread * kern.nr) : n;
 
-  // Buffer sizes: the largest block of A and panel of B a thread packs (see gemm_blocked).
-  const int64_t kc = std::min(k, kern.kc);
-  const int64_t a_size = round_up(round_up(std::min(m_part, kern.mc), kern.mr) * kc, 64);
-  const int64_t b_size = round_up(round_up(std::min(n_part, kern.nc), kern.nr) * kc, 64);
-  T* buffers = pack_buffer<T>((a_size + b_size) * threads);
+  const PackSizes size = pack_sizes(kern, m_part, n_part, k);
+  T* buffers = pack_buffer<T>((size.a + size.b) * threads);
 
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = omp_get_thread_num();
     const int64_t first = std::min(t * tiles_per_thread, tiles);
     const int64_t last = std::min((t + 1) * tiles_per_thread, tiles);
-    T* a_pack = buffers + t * (a_size + b_size);
-    T* b_pack = a_pack + a_size;
+    T* a_pack = buffers + t * (size.a + size.b);
+    T* b_pack = a_pack + size.a;
     if (cut_n) {
       const int64_t j0 = first * kern.nr, j1 = std::min(n, last * kern.nr);
       if (j0 < j1)
@@ -518,27 +540,14 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
   }
 }
 
-// The packing buffers of a one-thread product (see gemm_fast): the block of A, then the panel of B.
-template <typename T>
-T* single_thread_buffers(const Kernel<T>& kern, int64_t m, int64_t n, int64_t k, int64_t* a_size) {
-  const int64_t kc = std::min(k, kern.kc);
-  *a_size = round_up(round_up(std::min(m, kern.mc), kern.mr) * kc, 64);
-  const int64_t b_size = round_up(round_up(std::min(n, kern.nc), kern.nr) * kc, 64);
-  return pack_buffer<T>(*a_size + b_size);
-}
-
 template <typename T>
 void gemm_gathered(int64_t m, int64_t n, int64_t k, const T* a, const Gathered<T>& b, T beta, T* c,
                    GemmIsa isa) {
-  if (m == 0 || n == 0 || k == 0) {  // (k == 0 never comes from a convolution)
-    for (int64_t i = 0; i < m * n; ++i) c[i] = beta == T(0) ? T(0) : beta * c[i];
-    return;
-  }
+  if (m == 0 || n == 0) return;
+  if (k == 0) return scale(c, m * n, beta);  // (never from a convolution)
   const Kernel<T> kern = kernel_for<T>(isa, n);
-  int64_t a_size;
-  T* a_pack = single_thread_buffers(kern, m, n, k, &a_size);
-  gemm_blocked(kern, View<T>{a, k, 1}, gathered_packer(b, kern.nr), dense_store(kern, c, n, T(1)),
-               m, n, k, beta, a_pack, a_pack + a_size);
+  gemm_on_this_thread(kern, View<T>{a, k, 1}, gathered_packer(b, kern.nr),
+                      dense_store(kern, c, n, T(1)), m, n, k, beta);
 }
 
 template <typename T>
@@ -546,11 +555,9 @@ void gemm_scattered(bool trans_a, int64_t m, int64_t n, int64_t k, const T* a, c
                     const Scattered<T>& c, GemmIsa isa) {
   if (m == 0 || n == 0 || k == 0) return;  // nothing to add
   const Kernel<T> kern = kernel_for<T>(isa, n);
-  int64_t a_size;
-  T* a_pack = single_thread_buffers(kern, m, n, k, &a_size);
   const View<T> A = trans_a ? View<T>{a, 1, m} : View<T>{a, k, 1};
-  gemm_blocked(kern, A, view_packer(View<T>{b, n, 1}, kern.nr), scatter_add(kern, c), m, n, k, T(1),
-               a_pack, a_pack + a_size);
+  gemm_on_this_thread(kern, A, view_packer(View<T>{b, n, 1}, kern.nr), scatter_add(kern, c), m, n,
+                      k, T(1));
 }
 
 // ----------------------------------------------------------------------------------------------
