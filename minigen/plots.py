@@ -60,7 +60,7 @@ def save_scatter(points, path, reference=None, title=None):
     axes.legend(loc="upper right", markerscale=4)
     if title:
         axes.set_title(title)
-    _save_figure(figure, path)
+    save_figure(figure, path)
 
 
 def save_loss_curves(history, path, smoothing=50):
@@ -78,10 +78,11 @@ def save_loss_curves(history, path, smoothing=50):
     axes.set_ylabel(f"loss (moving average over {smoothing} steps at most)")
     axes.legend()
     axes.grid(alpha=0.3)
-    _save_figure(figure, path)
+    save_figure(figure, path)
 
 
-def _save_figure(figure, path):
+def save_figure(figure, path):
+    """Write a matplotlib ``Figure`` to ``path`` as PNG, atomically."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     with atomic_write(path) as file:

@@ -93,8 +93,12 @@ def build(config):
     return source, model_class(source.data_shape, lr=config.lr, num_classes=source.num_classes)
 
 
-def train(config, resume=False, progress=True):
-    """Run ``config`` (a ``TrainConfig``) to its last step; returns the metrics it wrote."""
+def train(config, resume=False, progress=True, on_step=None):
+    """Run ``config`` (a ``TrainConfig``) to its last step; returns the metrics it wrote.
+
+    ``on_step(run)``, if given, is called after every step with the ``Run``; returning True
+    stops the run as Ctrl-C does (a checkpoint is saved and ``train`` returns None).
+    """
     saved = _saved_run(Path(config.resolved().out), resume)
     if saved is not None:
         config = _continued(config, saved["config"])
@@ -127,6 +131,8 @@ def train(config, resume=False, progress=True):
             bar.set_postfix({name: f"{value:.3f}" for name, value in losses.items()}, refresh=False)
             if run.step % config.sample_every == 0:
                 run.save_pictures(f"step_{run.step:06d}")
+            if on_step is not None and on_step(run):
+                stop.requested = True
             if run.step % config.checkpoint_every == 0 or stop.requested:
                 run.save_checkpoint()
             if stop.requested:
