@@ -21,8 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from minigen import plots
 from minigen.files import atomic_write
 from minigen.train import TrainConfig, train
@@ -70,7 +68,7 @@ def growth_after_warmup(readings, warmup):
 
 
 def draw(readings, warmup, path, title):
-    figure = Figure(figsize=(7, 4))
+    figure = plots.new_figure(figsize=(7, 4))
     axes = figure.subplots()
     minutes = [r["seconds"] / 60 for r in readings]
     axes.plot(minutes, [r["rss_mib"] for r in readings], marker=".")

@@ -14,8 +14,7 @@ def atomic_write(path):
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + "-", suffix=".tmp",
-                                     dir=directory)
+    fd, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=directory)
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a plain file is not
         with os.fdopen(fd, "wb") as file:
@@ -26,6 +25,20 @@ def atomic_write(path):
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def remove_leftovers(path):
+    """Delete the temporaries that writes of ``path`` killed mid-way (SIGKILL, power cut) left
+    behind. Only for a file that no other process is writing now."""
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = _temporary_prefix(path)
+    for name in os.listdir(directory) if os.path.isdir(directory) else ():
+        if name.startswith(prefix) and name.endswith(".tmp"):
+            os.unlink(os.path.join(directory, name))
+
+
+def _temporary_prefix(path):
+    return "." + os.path.basename(path) + "-"
 
 
 def _umask():

@@ -6,7 +6,6 @@ being viewed while training never shows up half-written.
 import io
 
 import numpy as np
-from matplotlib.figure import Figure  # not pyplot: no GUI backend, no global figure state
 from PIL import Image
 
 from .files import atomic_write
@@ -51,7 +50,7 @@ def save_reconstructions(originals, reconstructions, path, nrow=8, value_range=(
 
 def save_scatter(points, path, reference=None, title=None):
     """2D samples (blue) over reference points (grey), e.g. generated over real data."""
-    figure = Figure(figsize=(5, 5))
+    figure = new_figure(figsize=(5, 5))
     axes = figure.subplots()
     if reference is not None:
         axes.scatter(*np.asarray(reference).T, s=2, c="0.7", label="data")
@@ -65,7 +64,7 @@ def save_scatter(points, path, reference=None, title=None):
 
 def save_loss_curves(history, path, smoothing=50):
     """One curve per loss in ``history`` ({name: [(step, value), ...]}), moving-averaged."""
-    figure = Figure(figsize=(7, 4))
+    figure = new_figure(figsize=(7, 4))
     axes = figure.subplots()
     for name, points in history.items():
         if not points:
@@ -79,6 +78,15 @@ def save_loss_curves(history, path, smoothing=50):
     axes.legend()
     axes.grid(alpha=0.3)
     save_figure(figure, path)
+
+
+def new_figure(**kwargs):
+    """A matplotlib ``Figure``: not pyplot's, so no GUI backend and no global figure state.
+
+    matplotlib is imported here, on the first picture, because importing it takes about a
+    second that every ``minigen`` command would otherwise pay at start-up."""
+    from matplotlib.figure import Figure
+    return Figure(**kwargs)
 
 
 def save_figure(figure, path):

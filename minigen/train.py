@@ -32,7 +32,7 @@ from .autograd import no_grad
 from .checkpoint import CheckpointError
 from .data import DataLoader
 from .data.catalog import data_kind, load_dataset, spread
-from .files import atomic_write
+from .files import atomic_write, remove_leftovers
 from .models import get_model
 from .models.base import evaluating
 
@@ -294,10 +294,13 @@ def _saved_run(out, resume):
         if path.exists():
             raise FileExistsError(f"{out} already holds a run ({path}); pass --resume to continue "
                                   "it, or choose another --out")
-        return None
-    if not path.exists():
+        saved = None
+    elif not path.exists():
         raise FileNotFoundError(f"nothing to resume: {path} does not exist")
-    return checkpoint.load(path)
+    else:
+        saved = checkpoint.load(path)
+    remove_leftovers(path)   # a run killed while writing its checkpoint left a temporary
+    return saved
 
 
 def _continued(asked, saved):

@@ -3,6 +3,9 @@ import json
 import math
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -226,3 +229,75 @@ def test_autoencoders_interpolate_between_codes_and_refuse_to_sample(tmp_path, c
     assert "it reconstructs, it does not sample" in capsys.readouterr().err
     assert main(["interpolate", str(out / "checkpoint.npz"), "--rows", "2", "--columns", "3"]) == 0
     assert (out / "interpolation.png").stat().st_size > 0
+
+
+def test_resuming_removes_the_temporary_a_killed_checkpoint_write_left(tmp_path):
+    train(config(tmp_path, steps=4), progress=False)
+    run = tmp_path / "run"
+    (run / ".checkpoint.npz-k1ll3d.tmp").write_bytes(b"half a checkpoint")
+    (run / ".notes-1.tmp").write_bytes(b"not ours")
+    train(config(tmp_path, steps=8), resume=True, progress=False)
+    assert sorted(name for name in os.listdir(run) if name.endswith(".tmp")) == [".notes-1.tmp"]
+
+
+KILLS = 20
+
+
+def test_a_run_killed_at_random_moments_resumes_to_the_parameters_of_an_uninterrupted_one(tmp_path):
+    """SIGKILL a command-line run 20 times at random moments (starting up, in a step, writing a
+    checkpoint), restarting it with --resume each time: every restart finds a whole checkpoint
+    no older than the last one seen, and the finished run equals one that was never stopped.
+
+    Moments are measured in the run's own time, so that any machine sees the same mix: a quarter
+    of the kills fall in the time the last restart took to write its first checkpoint, the rest
+    somewhere in the checkpoint interval after a restart's second checkpoint. Each restart then
+    makes 8 to 12 steps of progress, and 20 of them stay within the run."""
+    steps, every = 400, 4
+    train(config(tmp_path, "whole", steps=steps, sample_every=10**6, checkpoint_every=every),
+          progress=False)
+    out = tmp_path / "killed"
+    path = out / "checkpoint.npz"
+    command = [sys.executable, "-m", "minigen", "train", "gan", "--data", "ring8", "--steps", str(steps),
+               "--batch-size", "32", "--sample-every", str(10**6), "--checkpoint-every", str(every),
+               "--out", str(out)]
+    rng = np.random.default_rng(0)
+    last_step, start_up = 0, None
+    for _ in range(KILLS):
+        started = time.monotonic()
+        process = subprocess.Popen(command + (["--resume"] if path.exists() else []),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if start_up is not None and rng.random() < 0.25:
+            time.sleep(rng.uniform(0, start_up))
+        else:
+            first = wait_for_a_newer_checkpoint(path, process)
+            start_up = first - started
+            interval = wait_for_a_newer_checkpoint(path, process) - first
+            time.sleep(rng.uniform(0, interval))
+        assert process.poll() is None, f"the run ended (exit code {process.returncode}) before the kill"
+        process.kill()
+        process.wait()
+        if path.exists():
+            step = checkpoint.load(path)["step"]   # whole, or this raises CheckpointError
+            assert step >= last_step
+            last_step = step
+    assert 0 < last_step < steps
+    finished = subprocess.run(command + ["--resume"], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert_same_state(parameters(tmp_path / "whole"), parameters(out))
+    assert not [name for name in os.listdir(out) if name.endswith(".tmp")]
+
+
+def wait_for_a_newer_checkpoint(path, process, timeout=60.0):
+    """Poll until ``path`` is replaced (a new inode or mtime); returns the time it was seen."""
+    def identity():
+        try:
+            stat = path.stat()
+            return stat.st_ino, stat.st_mtime_ns
+        except FileNotFoundError:
+            return None
+    before, deadline = identity(), time.monotonic() + timeout
+    while identity() == before:
+        assert process.poll() is None, f"the run ended (exit code {process.returncode}) early"
+        assert time.monotonic() < deadline, "no new checkpoint within a minute"
+        time.sleep(0.001)
+    return time.monotonic()
