@@ -1,0 +1,272 @@
+"""Numerical edge cases of every kernel of minigen._C, held to PyTorch, and the float32 GEMM's
+accuracy held to the bound its blocked summation guarantees.
+
+Inputs carry NaN, +-inf, -0.0, subnormals and huge values at chosen positions, in both dtypes;
+each kernel (ref and fast, every GEMM micro-kernel this CPU runs) must put NaN exactly where
+PyTorch's op does, inf of the same sign where PyTorch's is inf, and agree with it elsewhere to
+rounding. Deliberate differences, each pinned by a test:
+  - conv2d: a tap in the zero padding multiplies a 0, so an infinite weight or output gradient
+    gives NaN there (conv2d(pad(x), w) taken literally). PyTorch's result depends on its backend:
+    its im2col path does the same, oneDNN skips such taps; the reference here is the im2col path.
+  - batch norm and the gradient penalty sum in double for both dtypes (csrc/cpu/norm.cc,
+    penalty.cc): their float32 results are PyTorch's formula evaluated in float64 and rounded,
+    finite where PyTorch's float32 squares overflow.
+  - BCE from logits at x = +-inf gives the loss's limit (0 or inf; documented in _C.pyi), where
+    PyTorch's formula (1 - t) x - log_sigmoid(x) gives inf - inf = NaN.
+  - BCE from probabilities: NaN in p propagates (PyTorch raises); the target's gradient is that
+    of the clamped loss (+-100 at p = 0 or 1, where PyTorch's logit gives +-inf).
+"""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigen
+from minigen import _C
+
+DTYPES = [np.float32, np.float64]
+IMPLS = ["ref", "fast"]
+seeds = st.integers(0, 2**32 - 1)
+# sizes of elementwise arrays: one element, odd tails of the vector loops, a few vectors
+sizes = st.one_of(st.sampled_from([1, 2, 7, 17, 33, 65]), st.integers(1, 200))
+
+
+def _runs(isa):
+    x = np.ones((1, 1))
+    try:
+        _C.gemm(x, x.copy(), np.empty((1, 1)), isa=isa)
+    except ValueError:
+        return False
+    return True
+
+
+ISAS = [isa for isa in ("avx512", "avx2", "portable") if _runs(isa)]
+GEMMS = [("ref", "auto")] + [("fast", isa) for isa in ["auto"] + ISAS]
+
+
+# --- inputs and comparison ---------------------------------------------------------------------
+
+def huge(dtype):
+    """Large but finite: a product of two overflows, a sum of a few does not."""
+    return dtype(1e30) if dtype == np.float32 else dtype(1e200)
+
+
+def specials(dtype, big=None):
+    tiny = np.finfo(dtype).smallest_subnormal
+    big = huge(dtype) if big is None else dtype(big)
+    return np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, tiny, -3 * tiny, big, -big], dtype)
+
+
+def sprinkled(rng, shape, dtype, fraction=0.15, values=None):
+    """Standard normal values with special ones (``specials``) at random positions."""
+    x = rng.standard_normal(shape).astype(dtype)
+    where = rng.random(shape) < fraction
+    x[where] = rng.choice(specials(dtype) if values is None else values, int(where.sum()))
+    return x
+
+
+def assert_ieee_close(actual, expected, rtol, scale=None, what="", atol=0.0):
+    """NaN exactly where expected has NaN, inf of the same sign where it has inf, and elsewhere
+    |actual - expected| <= rtol * scale + atol (scale: |expected| unless given)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=f"{what}: NaN at")
+    inf = np.isinf(expected)
+    np.testing.assert_array_equal(np.isinf(actual), inf, err_msg=f"{what}: inf at")
+    np.testing.assert_array_equal(actual[inf], expected[inf], err_msg=f"{what}: inf signs")
+    finite = np.isfinite(expected)
+    scale = np.abs(expected) if scale is None else np.broadcast_to(scale, expected.shape)
+    error = np.abs(actual[finite].astype(np.float64) - expected[finite].astype(np.float64))
+    bound = rtol * scale[finite].astype(np.float64) + np.broadcast_to(atol, expected.shape)[finite]
+    bad = error > bound
+    assert not bad.any(), (f"{what}: {bad.sum()} values off, e.g. {actual[finite][bad][:4]} "
+                           f"instead of {expected[finite][bad][:4]}")
+
+
+def eps(dtype):
+    return float(np.finfo(dtype).eps)
+
+
+def tt(a, requires_grad=False):
+    return torch.tensor(a, requires_grad=requires_grad)
+
+
+def torch_in_float64(fn, *arrays, dtype):
+    """fn's results (a tuple of tensors) computed in float64 and rounded to dtype, as arrays:
+    torch's own rounding (NumPy would warn where a value overflows float32)."""
+    results = fn(*(tt(a.astype(np.float64), True) for a in arrays))
+    return [r.detach().to(getattr(torch, np.dtype(dtype).name)).numpy() for r in results]
+
+
+# --- leaky_relu --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.2])
+@given(n=sizes, seed=seeds)
+def test_leaky_relu(dtype, slope, n, seed):
+    rng = np.random.default_rng(seed)
+    x, gy = sprinkled(rng, n, dtype), sprinkled(rng, n, dtype)
+    xt = tt(x, True)
+    y_ref = F.leaky_relu(xt, slope)
+    gx_ref, = torch.autograd.grad(y_ref, xt, tt(gy))
+    for impl in IMPLS:
+        y, gx = np.empty_like(x), np.empty_like(x)
+        _C.leaky_relu_fwd(x, y, slope, impl)
+        _C.leaky_relu_bwd(x, gy, gx, slope, impl)
+        # elementwise: one multiplication, so the same bits
+        np.testing.assert_array_equal(y, y_ref.detach().numpy(), err_msg=impl)
+        np.testing.assert_array_equal(gx, gx_ref.numpy(), err_msg=impl)
+
+
+# --- binary cross-entropy ----------------------------------------------------------------------
+
+def grid(*columns):
+    """Every combination of the given values, each flattened to one array per column."""
+    return [a.ravel() for a in np.meshgrid(*columns, indexing="ij")]
+
+
+def probabilities(dtype):
+    tiny, e = np.finfo(dtype).smallest_subnormal, np.finfo(dtype).eps
+    return np.array([0.0, tiny, 1e-30, 1e-7, 1e-3, 0.25, 0.5, 1 - 4 * e, 1 - e / 2, 1.0], dtype)
+
+
+TARGETS = [0.0, 0.3, 0.5, 1.0]
+
+
+def kernel_out(kernel, impl, *arrays):
+    out = np.empty_like(arrays[0])
+    kernel(*arrays, out, impl)
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_at_probabilities_zero_and_one(dtype):
+    p, t = grid(probabilities(dtype), np.array(TARGETS, dtype))
+    gy = np.random.default_rng(0).standard_normal(p.shape).astype(dtype)
+    pt = tt(p, True)
+    loss = F.binary_cross_entropy(pt, tt(t), reduction="none")
+    gp_ref, = torch.autograd.grad(loss, pt, tt(gy))
+    loss = loss.detach().numpy()
+    assert np.isfinite(loss).all() and np.isfinite(gp_ref.numpy()).all()
+    for impl in IMPLS:
+        assert_ieee_close(kernel_out(_C.bce_fwd, impl, p, t), loss, 8 * eps(dtype), what="loss")
+        assert_ieee_close(kernel_out(_C.bce_bwd, impl, p, t, gy), gp_ref.numpy(), 8 * eps(dtype),
+                          what="gradient")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_nan_propagates(dtype):
+    # PyTorch raises on NaN (outside [0, 1] for its check); minigen's contract is to propagate it
+    p, t = np.array([np.nan, 0.5, np.nan], dtype), np.array([0.0, np.nan, 1.0], dtype)
+    for impl in IMPLS:
+        np.testing.assert_array_equal(np.isnan(kernel_out(_C.bce_fwd, impl, p, t)), True)
+        gp = kernel_out(_C.bce_bwd, impl, p, t, np.ones_like(p))
+        np.testing.assert_array_equal(np.isnan(gp), True)
+
+
+def logits(dtype):
+    tiny = np.finfo(dtype).smallest_subnormal
+    return np.array([-np.inf, -1e30, -1e4, -100, -20, -1, -tiny, -0.0, 0.0, tiny, 1, 20, 100,
+                     1e4, 1e30, np.inf, np.nan], dtype)
+
+
+def logit_limits(x, t, loss):
+    """PyTorch's loss with its inf - inf at x = +-inf replaced by the limit of the loss there:
+    t = 1 at +inf and t = 0 at -inf give 0, anything else +inf."""
+    limit = np.where(t == (x > 0), 0.0, np.inf)
+    return np.where(np.isinf(x), limit, loss).astype(loss.dtype)
+
+
+def logit_loss_scale(x, loss):
+    """What PyTorch's (1 - t) x - log_sigmoid(x) rounds: terms of size |x| cancel to leave a
+    loss as small as e^-|x| (0 at x = -100 in float64, where the loss is 3.7e-44)."""
+    return np.abs(loss) + np.where(np.isfinite(x), np.abs(x), 0)
+
+
+def below_normal(gy):
+    """The absolute error allowed a gradient gy * sigmoid(x) where the sigmoid is subnormal:
+    PyTorch's float32 sigmoid is 1 / (1 + e^-x), 0 once e^-x overflows (x < -88), where
+    minigen's e^x / (1 + e^x) keeps e.g. sigmoid(-100) = 3.7e-44."""
+    return np.abs(gy.astype(np.float64)) * np.finfo(gy.dtype).tiny
+
+
+def assert_softplus_accurate(x, t, loss):
+    """At t = 0 and x < 0 the loss is log(1 + e^x), which minigen's stable form keeps to a few
+    ulps however small (PyTorch's cancels): held to log1p(exp(x)) in float64."""
+    at = (t == 0) & (x < 0) & np.isfinite(x)
+    exact = np.log1p(np.exp(x[at].astype(np.float64)))
+    assert_ieee_close(loss[at], exact.astype(loss.dtype), 4 * eps(loss.dtype), what="softplus")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_with_logits_extreme_logits(dtype):
+    x, t = grid(logits(dtype), np.array(TARGETS, dtype))
+    gy = np.random.default_rng(1).standard_normal(x.shape).astype(dtype)
+    xt = tt(x, True)
+    loss = F.binary_cross_entropy_with_logits(xt, tt(t), reduction="none")
+    gx_ref, = torch.autograd.grad(loss, xt, tt(gy))
+    expected = logit_limits(x, t, loss.detach().numpy())
+    for impl in IMPLS:
+        loss = kernel_out(_C.bce_logits_fwd, impl, x, t)
+        assert_ieee_close(loss, expected, 8 * eps(dtype), logit_loss_scale(x, expected),
+                          what="loss")
+        assert_softplus_accurate(x, t, loss)
+        assert_ieee_close(kernel_out(_C.bce_logits_bwd, impl, x, t, gy), gx_ref.numpy(),
+                          8 * eps(dtype), what="gradient", atol=below_normal(gy))
+
+
+def ops_and_torch(fn_minigen, fn_torch, arrays):
+    """Value and input gradients (upstream ones) of an op, minigen's and PyTorch's, as arrays.
+    Any RuntimeWarning (overflow, invalid) is an error here, as under pytest's settings."""
+    ours = [minigen.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [tt(a, True) for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fn_minigen(*ours)
+        grads = minigen.autograd.grad(out, ours, minigen.tensor(np.ones(out.shape, out.dtype)))
+    ref = fn_torch(*theirs)
+    ref_grads = torch.autograd.grad(ref, theirs, torch.ones_like(ref))
+    return ([out.detach().numpy()] + [g.numpy() for g in grads],
+            [ref.detach().numpy()] + [g.numpy() for g in ref_grads])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logit_ops_never_overflow(dtype):
+    # The Python-level ops over these kernels and the sigmoid: no overflow warning at any
+    # logit, and PyTorch's value and gradients (the loss's limits at +-inf, as above).
+    x, t = grid(logits(dtype), np.array(TARGETS, dtype))
+    finite_x = np.isfinite(x)
+    ours, ref = ops_and_torch(
+        lambda a, b: minigen.nn.functional.binary_cross_entropy_with_logits(a, b, reduction="none"),
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="none"), [x, t])
+    ref[0] = logit_limits(x, t, ref[0])
+    assert_ieee_close(ours[0], ref[0], 8 * eps(dtype), logit_loss_scale(x, ref[0]), what="loss")
+    assert_softplus_accurate(x, t, ours[0])
+    for what, a, b in zip(["d/dx", "d/dt"], ours[1:], ref[1:]):
+        assert_ieee_close(a, b, 8 * eps(dtype), what=what, atol=below_normal(np.ones_like(x)))
+    assert np.isfinite(ours[1][finite_x]).all()
+    ours, ref = ops_and_torch(minigen.sigmoid, torch.sigmoid, [logits(dtype)])
+    for what, a, b in zip(["sigmoid", "its gradient"], ours, ref):
+        assert_ieee_close(a, b, 4 * eps(dtype), what=what, atol=below_normal(np.ones_like(a)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_op_at_probabilities_zero_and_one(dtype):
+    p, t = grid(probabilities(dtype), np.array(TARGETS, dtype))
+    ours, ref = ops_and_torch(
+        lambda a, b: minigen.nn.functional.binary_cross_entropy(a, b, reduction="none"),
+        lambda a, b: F.binary_cross_entropy(a, b, reduction="none"), [p, t])
+    for what, a, b in zip(["loss", "d/dp"], ours, ref):
+        assert_ieee_close(a, b, 8 * eps(dtype), what=what)
+    # d/dt = log(1 - p) - log(p) with each log clamped at -100 as in the loss: PyTorch's where
+    # no log is clamped (its -logit(p) is unclamped: +-inf at p = 0 or 1)
+    with np.errstate(divide="ignore"):
+        log_p, log_q = np.log(p.astype(np.float64)), np.log1p(-p.astype(np.float64))
+    clamped = (np.maximum(log_q, -100) - np.maximum(log_p, -100)).astype(dtype)
+    assert_ieee_close(ours[2], clamped, 64 * eps(dtype), what="d/dt")
+    unclamped = (log_p > -100) & (log_q > -100)
+    assert_ieee_close(ours[2][unclamped], ref[2][unclamped], 64 * eps(dtype), what="d/dt")
