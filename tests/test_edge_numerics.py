@@ -270,3 +270,132 @@ def test_bce_op_at_probabilities_zero_and_one(dtype):
     assert_ieee_close(ours[2], clamped, 64 * eps(dtype), what="d/dt")
     unclamped = (log_p > -100) & (log_q > -100)
     assert_ieee_close(ours[2][unclamped], ref[2][unclamped], 64 * eps(dtype), what="d/dt")
+
+
+# --- gradient penalty --------------------------------------------------------------------------
+
+def torch_penalty(g):
+    penalty = ((torch.linalg.vector_norm(g, dim=1) - 1) ** 2).mean()
+    return penalty, *torch.autograd.grad(penalty, g)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(rows=st.integers(1, 9), cols=st.sampled_from([1, 2, 3, 17, 64]), seed=seeds)
+def test_gradient_penalty(dtype, rows, cols, seed):
+    if dtype == np.float64 and cols == 1:
+        # torch's norm of one element is |g|, no square: of 1e200 or a subnormal it is finite
+        # where the sum of squares that minigen (and torch for two elements) takes over- or
+        # underflows. Not a case to match.
+        cols = 2
+    rng = np.random.default_rng(seed)
+    g = sprinkled(rng, (rows, cols), dtype, fraction=0.5 / cols)
+    g[rng.integers(rows)] = 0  # a zero row: its norm has no gradient, torch gives it 0
+    g[rng.integers(rows), 0] = np.finfo(dtype).smallest_subnormal  # a row of one subnormal
+    penalty, grad = torch_in_float64(torch_penalty, g, dtype=dtype)
+    for impl in IMPLS:
+        out, gg = np.empty((), dtype), np.empty_like(g)
+        _C.gradient_penalty_fwd(g, 1.0, out, impl)
+        _C.gradient_penalty_bwd(g, 1.0, 1.0, gg, impl)
+        assert_ieee_close(out, penalty, 8 * eps(dtype), what=f"{impl} penalty")
+        assert_ieee_close(gg, grad, 8 * eps(dtype), what=f"{impl} gradient",
+                          atol=2 * np.finfo(dtype).smallest_subnormal)
+
+
+# --- batch norm --------------------------------------------------------------------------------
+
+def torch_batch_norm(x, w, b, gy):
+    y = F.batch_norm(x, None, None, w, b, training=True, eps=1e-5)
+    # torch.mean's mean (inf for a channel holding inf; var_mean's Welford update gives NaN)
+    mean, var = x.mean(dim=(0, 2)), x.var(dim=(0, 2), correction=0)
+    return y, mean, var, *torch.autograd.grad(y, (x, w, b), gy)
+
+
+def batch_norm_grad_scales(x, gy, w, eps=1e-5):
+    """The sizes of the terms each gradient of batch norm sums (float64, per element), which
+    bound its rounding error: gx = w invstd (gy - mean(gy) - x^ mean(gy x^)) cancels to 0
+    exactly when a channel has two values, leaving only rounding noise to compare."""
+    x, gy, w = (a.astype(np.float64) for a in (x, gy, w))
+    with np.errstate(all="ignore"):
+        centred = x - x.mean(axis=(0, 2), keepdims=True)
+        invstd = 1 / np.sqrt((centred ** 2).mean(axis=(0, 2), keepdims=True) + eps)
+        xhat = centred * invstd
+        gx = np.abs(w[:, None] * invstd) * (np.abs(gy) + np.abs(gy).mean(axis=(0, 2), keepdims=True)
+                                            + np.abs(xhat) * np.abs(gy * xhat).mean(axis=(0, 2), keepdims=True))
+        gw, gb = np.abs(gy * xhat).sum(axis=(0, 2)), np.abs(gy).sum(axis=(0, 2))
+    return [np.nan_to_num(a, nan=0.0) for a in (gx, gw, gb)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(n=st.integers(1, 4), c=st.integers(1, 5), s=st.sampled_from([1, 2, 3, 9, 16]),
+       seed=seeds)
+def test_batch_norm(dtype, n, c, s, seed):
+    if n * s == 1:
+        n = 2  # one value per channel has no variance (the op refuses it)
+    rng = np.random.default_rng(seed)
+    # Values whose variance still fits the dtype: the kernel returns var in it, and its backward
+    # reads it from there (1e18 for float32, whose max is 3.4e38).
+    big = 1e18 if dtype == np.float32 else 1e150
+    x = sprinkled(rng, (n, c, s), dtype, fraction=0.3 / (n * s), values=specials(dtype, big))
+    # No infinite weight: inf times gx's bracket, which cancels to rounding noise, has no sign.
+    w = sprinkled(rng, c, dtype, 0.3, specials(dtype)[[0, 3, 4, 5]])  # NaN, -0, 0, subnormal
+    b, gy = rng.standard_normal(c).astype(dtype), rng.standard_normal(x.shape).astype(dtype)
+    # A channel whose only special value is one NaN, another with one inf: all of it NaN.
+    x[0, 0, 0], x[-1, -1, -1] = np.nan, np.inf
+    expected = torch_in_float64(torch_batch_norm, x, w, b, gy, dtype=dtype)
+    scales = [None, None, None, *batch_norm_grad_scales(x, gy, w)]
+    rtol = 4 * (n * s + 4) * eps(dtype)
+    for impl in IMPLS:
+        y, mean, var = np.empty_like(x), np.empty_like(w), np.empty_like(w)
+        _C.batch_norm_fwd(x, w, b, 1e-5, y, mean, var, impl)
+        gx, gw, gb = np.empty_like(x), np.empty_like(w), np.empty_like(w)
+        _C.batch_norm_bwd(x, gy, w, mean, var, 1e-5, gx, gw, gb, impl)
+        for what, a, e, scale in zip(["y", "mean", "var", "gx", "gw", "gb"],
+                                     [y, mean, var, gx, gw, gb], expected, scales):
+            assert_ieee_close(a, e, rtol, scale, what=f"{impl} {what}",
+                              atol=2 * np.finfo(dtype).smallest_subnormal)
+
+
+# --- Adam --------------------------------------------------------------------------------------
+
+def torch_adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, **options):
+    """torch.optim.Adam's single-tensor step from the given state, on copies."""
+    p = tt(param.copy())
+    opt = torch.optim.Adam([p], foreach=False, amsgrad=max_exp_avg_sq is not None, **options)
+    p.grad = tt(grad)
+    state = {"step": torch.tensor(float(step - 1)), "exp_avg": tt(exp_avg.copy()),
+             "exp_avg_sq": tt(exp_avg_sq.copy())}
+    if max_exp_avg_sq is not None:
+        state["max_exp_avg_sq"] = tt(max_exp_avg_sq.copy())
+    opt.state[p] = state
+    opt.step()
+    return [p.detach().numpy(), state["exp_avg"].numpy(), state["exp_avg_sq"].numpy()] + (
+        [state["max_exp_avg_sq"].numpy()] if max_exp_avg_sq is not None else [])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("amsgrad", [False, True])
+@given(n=sizes, step=st.sampled_from([1, 2, 10]), beta1=st.sampled_from([0.0, 0.5, 0.9]),
+       seed=seeds)
+def test_adam_step(dtype, amsgrad, n, step, beta1, seed):
+    rng = np.random.default_rng(seed)
+    squares = np.abs(specials(dtype))  # NaN, inf, 0, subnormal, huge: what a square can be
+    arrays = [sprinkled(rng, n, dtype), sprinkled(rng, n, dtype), sprinkled(rng, n, dtype),
+              np.abs(sprinkled(rng, n, dtype, values=squares))]
+    if amsgrad:
+        arrays.append(np.abs(sprinkled(rng, n, dtype, values=squares)))
+    options = dict(lr=1e-3, betas=(beta1, 0.999), eps=1e-8)
+    expected = torch_adam(*arrays[:4], arrays[4] if amsgrad else None, step, **options)
+    with np.errstate(all="ignore"):
+        p, g, m = (np.abs(a.astype(np.float64)) for a in arrays[:3])
+        scales = [p + np.abs(expected[0]), m + g, None, None]
+    for impl in IMPLS:
+        param, grad, exp_avg, exp_avg_sq, *vmax = [a.copy() for a in arrays]
+        _C.adam_step(param, grad, exp_avg, exp_avg_sq, vmax[0] if amsgrad else None, step,
+                     options["lr"], beta1, 0.999, options["eps"], impl)
+        # torch's arithmetic (csrc/cpu/optim.cc), to rounding: its vector kernels may fuse
+        # multiply-adds, so a value can differ in its last bits, relative to the terms that
+        # cancel (param - update, exp_avg + w (grad - exp_avg))
+        for what, a, e, scale in zip(["param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
+                                     [param, exp_avg, exp_avg_sq, *vmax], expected, scales):
+            assert_ieee_close(a, e, 8 * eps(dtype), scale, what=f"{impl} {what}",
+                              atol=4 * np.finfo(dtype).smallest_subnormal)
