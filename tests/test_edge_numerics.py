@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 import minigen
 from minigen import _C
+from minigen.testing.strategies import ConvConfig, conv_configs
 
 DTYPES = [np.float32, np.float64]
 IMPLS = ["ref", "fast"]
@@ -399,3 +400,121 @@ def test_adam_step(dtype, amsgrad, n, step, beta1, seed):
                                      [param, exp_avg, exp_avg_sq, *vmax], expected, scales):
             assert_ieee_close(a, e, 8 * eps(dtype), scale, what=f"{impl} {what}",
                               atol=4 * np.finfo(dtype).smallest_subnormal)
+
+
+# --- GEMM --------------------------------------------------------------------------------------
+
+def finite_abs(a):
+    """|a| in float64 with non-finite values as 0: where a result is finite, they took no part."""
+    a = np.abs(a.astype(np.float64))
+    return np.where(np.isfinite(a), a, 0.0) / 2 ** 20  # scaled: 1e150 * 1e150 * K must fit
+
+
+def sum_scale(scale):
+    """finite_abs's products, sums of |terms|, back to their size."""
+    return scale * 2.0 ** 40
+
+
+def sum_specials(dtype):
+    """Special values for sums of products: the large ones below the square root of the
+    dtype's maximum. A product that overflows is order-dependent under fused multiply-adds:
+    fma(a, b, -inf) is -inf, while rounded first, a b = +inf makes -inf + inf = NaN."""
+    return specials(dtype, 1e18 if dtype == np.float32 else 1e150)
+
+
+def gemm(a, b, c0, trans_a, trans_b, beta, impl, isa):
+    c = c0.copy()
+    _C.gemm(a, b, c, trans_a, trans_b, 1.0, beta, impl=impl, isa=isa)
+    return c
+
+
+edge = st.one_of(st.sampled_from([1, 2, 5, 7, 17, 65]), st.integers(1, 40))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(m=edge, n=edge, k=st.one_of(st.just(0), edge), trans_a=st.booleans(),
+       trans_b=st.booleans(), beta=st.sampled_from([0.0, 1.0]), seed=seeds)
+def test_gemm(dtype, m, n, k, trans_a, trans_b, beta, seed):
+    rng = np.random.default_rng(seed)
+    op_a, op_b = (sprinkled(rng, shape, dtype, 0.1, sum_specials(dtype))
+                  for shape in ((m, k), (k, n)))
+    if k:  # the classic trap: a kernel that skips a zero of a never sees 0 * inf = NaN
+        i, p, j = rng.integers(m), rng.integers(k), rng.integers(n)
+        op_a[i, p], op_b[p, j] = 0.0, np.inf
+    # beta == 0: c is not read, so NaN in it must not leak (torch.addmm says the same)
+    c0 = (np.full((m, n), np.nan, dtype) if beta == 0
+          else sprinkled(rng, (m, n), dtype, values=sum_specials(dtype)))
+    expected = torch.addmm(tt(c0), tt(op_a), tt(op_b), beta=beta).numpy()
+    scale = sum_scale(finite_abs(op_a) @ finite_abs(op_b)) + beta * finite_abs(c0) * 2 ** 20
+    a = np.ascontiguousarray(op_a.T) if trans_a else op_a
+    b = np.ascontiguousarray(op_b.T) if trans_b else op_b
+    for impl, isa in GEMMS:
+        assert_ieee_close(gemm(a, b, c0, trans_a, trans_b, beta, impl, isa), expected,
+                          2 * (k + 2) * eps(dtype), scale, what=f"{impl} {isa}")
+
+
+def test_gemm_keeps_subnormals():
+    # products and sums of subnormals are exact here: nothing may flush them to zero
+    tiny = np.finfo(np.float32).smallest_subnormal
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 4, (7, 9)), rng.integers(0, 4, (9, 5))
+    expected = (a @ b) * tiny
+    for impl, isa in GEMMS:
+        c = np.empty((7, 5), np.float32)
+        _C.gemm((a * tiny).astype(np.float32), b.astype(np.float32), c, impl=impl, isa=isa)
+        np.testing.assert_array_equal(c, expected.astype(np.float32), err_msg=f"{impl} {isa}")
+
+
+# --- conv2d ------------------------------------------------------------------------------------
+
+def torch_conv(x, w, gy, cfg):
+    """y = conv2d(x, w) and its gradients in x and w under gy, by PyTorch's im2col path: oneDNN
+    skips the taps in the padding, which changes 0 * inf there (see the module's docstring)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "TF32 acceleration on top of oneDNN"
+        with torch.backends.mkldnn.flags(enabled=False):
+            x, w = tt(x, True), tt(w, True)
+            y = F.conv2d(x, w, **cfg.conv2d_kwargs())
+            return [y.detach().numpy(), *(g.numpy() for g in torch.autograd.grad(y, (x, w), tt(gy)))]
+
+
+def conv_kernels(x, w, gy, cfg, impl):
+    geometry = cfg.stride, cfg.padding, cfg.dilation, cfg.groups
+    y, gx, gw = np.empty(cfg.y_shape, x.dtype), np.empty_like(x), np.empty_like(w)
+    _C.conv2d_fwd(x, w, y, *geometry, impl=impl)
+    _C.conv2d_bwd_input(gy, w, gx, *geometry, impl=impl)
+    _C.conv2d_bwd_weight(x, gy, gw, *geometry, impl=impl)
+    return y, gx, gw
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(cfg=conv_configs(max_side=7, max_channels=3, max_kernel=3, max_stride=2), seed=seeds)
+def test_conv2d(dtype, cfg, seed):
+    rng = np.random.default_rng(seed)
+    x, w, gy = (sprinkled(rng, shape, dtype, 0.05, sum_specials(dtype))
+                for shape in (cfg.x_shape, cfg.weight_shape, cfg.y_shape))
+    expected = torch_conv(x, w, gy, cfg)
+    scales = [sum_scale(s) for s in torch_conv(finite_abs(x), finite_abs(w), finite_abs(gy), cfg)]
+    terms = max(np.prod(cfg.weight_shape[1:]), cfg.out_channels * np.prod(cfg.kernel),
+                cfg.batch * np.prod(cfg.conv_output))  # the longest sum of the three
+    for impl in IMPLS:
+        for what, a, e, scale in zip(["y", "gx", "gw"], conv_kernels(x, w, gy, cfg, impl),
+                                     expected, scales):
+            assert_ieee_close(a, e, 2 * (terms + 2) * eps(dtype), scale, what=f"{impl} {what}")
+
+
+def test_conv2d_padding_multiplies_zeros():
+    # an infinite weight on a tap in the padding: 0 * inf = NaN in ref and fast alike, as
+    # conv2d(pad(x), w); the output gradient's inf likewise reaches gw through padded taps
+    x, w = np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3))
+    w[0, 0, 0, 0] = np.inf
+    gy = np.ones((1, 1, 3, 3))
+    gy[0, 0, 0, 0] = np.inf
+    cfg = ConvConfig(1, 1, 1, 3, 3, (3, 3), (1, 1), (1, 1), (1, 1), 1, (0, 0))
+    nan = np.zeros((3, 3), bool)
+    nan[0, :] = nan[:, 0] = True
+    for impl in IMPLS:
+        y, gx, gw = conv_kernels(x, w, gy, cfg, impl)
+        np.testing.assert_array_equal(np.isnan(y[0, 0]), nan, err_msg=impl)
+        np.testing.assert_array_equal(np.isnan(gw[0, 0]), nan, err_msg=impl)
+        assert not np.isnan(gx).any()
