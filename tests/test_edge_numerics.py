@@ -518,3 +518,49 @@ def test_conv2d_padding_multiplies_zeros():
         np.testing.assert_array_equal(np.isnan(y[0, 0]), nan, err_msg=impl)
         np.testing.assert_array_equal(np.isnan(gw[0, 0]), nan, err_msg=impl)
         assert not np.isnan(gx).any()
+
+
+# --- float32 accuracy of long sums: the bound the GEMM's blocking guarantees -------------------
+#
+# gemm_fast (csrc/cpu/gemm.cc) cuts k into B = ceil(K / kc) blocks of L = ceil(K / B) steps
+# (even_block; kc = 384 floats). Within a block a micro-kernel accumulates its L products from 0,
+# one rounding per step (an FMA, or a product and a sum whose first addend is 0); the blocks'
+# sums then go into c one addition (one rounding) each: c = s_1, c = fl(c + s_b) for b = 2..B.
+# A product of block b at step i is so rounded at most (L - i + 1) + (B - max(b, 2) + 1) <=
+# L + B - 1 times, each by a factor (1 + d), |d| <= u = 2^-24, hence (Higham, Accuracy and
+# Stability, 3.1 and 3.4) |c - exact| <= gamma_{L+B-1} sum_p |a_ip b_pj|, gamma_n = n u / (1 - n u).
+# At K = 2^16: B = 171, L = 384, gamma_554 = 3.3e-5, against gamma_K = 3.9e-3 for one running sum,
+# which the reference loop is. Threads split m and n, never k, so the bound holds for any count.
+# The float64 reference adds gamma_{K-1} in double (products of floats are exact in double).
+# Inputs: rows of a repeating one value of 0.1, 1/3, 0.7 (rounded to float32), b all ones, a
+# sum whose roundings all go the same way: a single float32 running sum over K then errs by
+# ~u K / 4 = 1e-3, thirty times the bound (checked below, so that the bound is seen to bite).
+
+def gamma(n, u):
+    return n * u / (1 - n * u)
+
+
+def blocked_gemm_bound(k, kc=384):
+    blocks = -(-k // kc)
+    return gamma(-(-k // blocks) + blocks - 1, 2.0**-24)
+
+
+def normalised_error(c, a, b):
+    """max_ij |c - a @ b| / (|a| @ |b|), the reference in float64."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return np.max(np.abs(c - a @ b) / (np.abs(a) @ np.abs(b)))
+
+
+def test_float32_gemm_long_sum_within_blocked_bound():
+    k = 2**16
+    a = np.repeat(np.float32([0.1, 1 / 3, 0.7, -0.1, 0.3])[:, None], k, axis=1)
+    b = np.ones((k, 3), np.float32)
+    reference_error = gamma(k - 1, 2.0**-53)
+    # the bound is tight enough to catch a plain float32 running sum
+    running = np.add.accumulate(a[:, :, None] * b[None], axis=1, dtype=np.float32)[:, -1]
+    assert normalised_error(running, a, b) > 10 * blocked_gemm_bound(k)
+    for impl, isa in GEMMS:
+        c = np.empty((5, 3), np.float32)
+        _C.gemm(a, b, c, impl=impl, isa=isa)
+        bound = gamma(k, 2.0**-24) if impl == "ref" else blocked_gemm_bound(k)
+        assert normalised_error(c, a, b) <= bound + reference_error, (impl, isa)
