@@ -316,12 +316,16 @@ def batch_norm_grad_scales(x, gy, w, eps=1e-5):
     bound its rounding error: gx = w invstd (gy - mean(gy) - x^ mean(gy x^)) cancels to 0
     exactly when a channel has two values, leaving only rounding noise to compare."""
     x, gy, w = (a.astype(np.float64) for a in (x, gy, w))
+
+    def channel_mean(a):
+        return a.mean(axis=(0, 2), keepdims=True)
+
     with np.errstate(all="ignore"):
-        centred = x - x.mean(axis=(0, 2), keepdims=True)
-        invstd = 1 / np.sqrt((centred ** 2).mean(axis=(0, 2), keepdims=True) + eps)
+        centred = x - channel_mean(x)
+        invstd = 1 / np.sqrt(channel_mean(centred ** 2) + eps)
         xhat = centred * invstd
-        gx = np.abs(w[:, None] * invstd) * (np.abs(gy) + np.abs(gy).mean(axis=(0, 2), keepdims=True)
-                                            + np.abs(xhat) * np.abs(gy * xhat).mean(axis=(0, 2), keepdims=True))
+        gx = np.abs(w[:, None] * invstd) * (np.abs(gy) + channel_mean(np.abs(gy))
+                                            + np.abs(xhat) * channel_mean(np.abs(gy * xhat)))
         gw, gb = np.abs(gy * xhat).sum(axis=(0, 2)), np.abs(gy).sum(axis=(0, 2))
     return [np.nan_to_num(a, nan=0.0) for a in (gx, gw, gb)]
 
