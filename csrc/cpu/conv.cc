@@ -36,7 +36,12 @@ namespace minigen::cpu {
 namespace {
 
 // Calls term(xi, wi, yi) for every product x[xi] * w[wi] that conv2d adds into y[yi] (flat
-// indices into the three arrays). Taps that fall into the padding multiply a 0: no term.
+// indices into the three arrays). A tap that falls into the padding multiplies a 0: it comes
+// with xi = kPadding. It adds nothing unless the other factor is inf or NaN, where 0 * inf = NaN:
+// conv2d(pad(x), w) taken literally, as the fast versions (which multiply padded copies) and
+// PyTorch's im2col path compute it. (PyTorch's oneDNN path skips such taps instead.)
+constexpr int64_t kPadding = -1;
+
 template <typename F>
 void for_each_term(const Conv2dShape& s, F term) {
   const int64_t in_ch = s.C_in / s.groups, out_ch = s.C_out / s.groups;  // per group
@@ -49,9 +54,9 @@ void for_each_term(const Conv2dShape& s, F term) {
               for (int64_t q = 0; q < s.kW; ++q) {
                 const int64_t ih = oh * s.stride_h - s.pad_h + p * s.dil_h;
                 const int64_t iw = ow * s.stride_w - s.pad_w + q * s.dil_w;
-                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
+                const bool in_padding = ih < 0 || ih >= s.H || iw < 0 || iw >= s.W;
                 const int64_t ci = o / out_ch * in_ch + c;  // channel c of o's group
-                term(((n * s.C_in + ci) * s.H + ih) * s.W + iw,
+                term(in_padding ? kPadding : ((n * s.C_in + ci) * s.H + ih) * s.W + iw,
                      ((o * in_ch + c) * s.kH + p) * s.kW + q,
                      ((n * s.C_out + o) * s.H_out + oh) * s.W_out + ow);
               }
@@ -62,22 +67,31 @@ void for_each_term(const Conv2dShape& s, F term) {
 // ----------------------------------------------------------------------------------------------
 // Reference: read these first. Each output starts at zero and collects its terms.
 
+// x[xi], or the 0 of the padding
 template <typename T>
-void conv2d_fwd_ref(const Conv2dShape& s, const T* x, const T* w, T* y) {
-  std::fill_n(y, s.N * s.C_out * s.H_out * s.W_out, T(0));
-  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { y[yi] += x[xi] * w[wi]; });
+inline T input_at(const T* x, int64_t xi) {
+  return xi == kPadding ? T(0) : x[xi];
 }
 
 template <typename T>
+void conv2d_fwd_ref(const Conv2dShape& s, const T* x, const T* w, T* y) {
+  std::fill_n(y, s.N * s.C_out * s.H_out * s.W_out, T(0));
+  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { y[yi] += input_at(x, xi) * w[wi]; });
+}
+
+// A padding tap's gradient lands on the border, which gx does not have: dropped.
+template <typename T>
 void conv2d_bwd_input_ref(const Conv2dShape& s, const T* gy, const T* w, T* gx) {
   std::fill_n(gx, s.N * s.C_in * s.H * s.W, T(0));
-  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { gx[xi] += gy[yi] * w[wi]; });
+  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) {
+    if (xi != kPadding) gx[xi] += gy[yi] * w[wi];
+  });
 }
 
 template <typename T>
 void conv2d_bwd_weight_ref(const Conv2dShape& s, const T* x, const T* gy, T* gw) {
   std::fill_n(gw, s.C_out * (s.C_in / s.groups) * s.kH * s.kW, T(0));
-  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { gw[wi] += gy[yi] * x[xi]; });
+  for_each_term(s, [&](int64_t xi, int64_t wi, int64_t yi) { gw[wi] += gy[yi] * input_at(x, xi); });
 }
 
 // ----------------------------------------------------------------------------------------------

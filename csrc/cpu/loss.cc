@@ -26,19 +26,22 @@ namespace minigen::cpu {
 namespace {
 
 // PyTorch clamps each log at -100 so that p = 0 or 1 gives a large finite loss, not inf.
+// (std::max returns its first argument when either is NaN: a NaN log propagates.)
 template <typename T>
-inline T clamped_log(T v) {
-  return std::max(std::log(v), T(-100));
+inline T clamped_log(T log_v) {
+  return std::max(log_v, T(-100));
 }
 
+// -(t log p + (1 - t) log(1 - p)) in PyTorch's form and order: log1p(-p), not log(1 - p), which
+// rounds 1 - p first and loses every digit of a small p (float32 p = 1e-7 gave 1.19e-7, not 1e-7).
 template <typename T>
 inline T bce_at(T p, T t) {
-  return -(t * clamped_log(p) + (T(1) - t) * clamped_log(T(1) - p));
+  return (t - T(1)) * clamped_log(std::log1p(-p)) - t * clamped_log(std::log(p));
 }
 
 template <typename T>
 inline T bce_grad_at(T p, T t, T gy) {
-  return gy * (p - t) / std::max(p * (T(1) - p), T(1e-12));
+  return gy * (p - t) / std::max(p * (T(1) - p), T(1e-12f));
 }
 
 // factor * x, except that a zero factor gives 0 even for an infinite x (the loss's limit there).

@@ -34,11 +34,14 @@ inline double row_penalty(const T* row, int64_t D, T target) {
 }
 
 // gg_i = coefficient * g_i with coefficient = gy * 2/N * (n - target) / n, or 0 where n = 0.
+// The product is taken in double and rounded once: the coefficient of a tiny row is huge (a
+// float32 row of one subnormal has n = 1.4e-45 and a coefficient of -3.6e44), and rounded to
+// float32 first it overflowed, giving -inf and NaN where the gradient is -0.5 and 0.
 template <typename T>
 inline void row_grad(const T* row, int64_t D, T target, double scale, T* out) {
   const double n = row_norm(row, D);
-  const T coefficient = n > 0.0 ? T(scale * (n - double(target)) / n) : T(0);
-  for (int64_t j = 0; j < D; ++j) out[j] = coefficient * row[j];
+  const double coefficient = n == 0.0 ? 0.0 : scale * (n - double(target)) / n;  // NaN stays NaN
+  for (int64_t j = 0; j < D; ++j) out[j] = T(coefficient * double(row[j]));
 }
 
 // Below this many elements one thread does the whole batch (a (64, 784) gradient is 50K).
