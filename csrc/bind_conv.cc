@@ -36,12 +36,14 @@ constexpr int64_t kMaxWorkspace = int64_t{1} << 28;
 void require_workspace(const char* op, const cpu::Conv2dShape& s, int64_t array_elements) {
   const int64_t batch = std::max<int64_t>(s.N, 1);
   const int64_t Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;  // < 2**34: no overflow
-  const std::string padded_desc = "the padded input (N, C_in, H + 2 * pad_h, W + 2 * pad_w) = (" +
-                                  std::to_string(batch) + ", " + std::to_string(s.C_in) + ", " +
-                                  pair_str(Hp, Wp).substr(1);
+  const std::string padded_desc =
+      "the padded input (N, C_in, H + 2 * pad_h, W + 2 * pad_w) = (" + std::to_string(batch) +
+      ", " + std::to_string(s.C_in) + ", " + pair_str(Hp, Wp).substr(1) + " with padding " +
+      pair_str(s.pad_h, s.pad_w);
   const std::string out_desc = "the output (N, C_out, H_out, W_out) = (" + std::to_string(batch) +
                                ", " + std::to_string(s.C_out) + ", " +
-                               pair_str(s.H_out, s.W_out).substr(1);
+                               pair_str(s.H_out, s.W_out).substr(1) + " with stride " +
+                               pair_str(s.stride_h, s.stride_w);
   const int64_t padded = checked_product(op, padded_desc, {batch, s.C_in, Hp, Wp});
   const int64_t out = checked_product(op, out_desc, {batch, s.C_out, s.H_out, s.W_out});
   if (padded > std::max(kMaxWorkspace, array_elements) - out)  // padded + out, overflow-free
