@@ -5,6 +5,7 @@
 // (gx for conv2d_bwd_input), the weight w (gw for conv2d_bwd_weight), the output y (gy for the
 // two gradients). Their shapes must fit together as in conv2d, whichever of them is written.
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -23,10 +24,33 @@ std::string pair_str(int64_t h, int64_t w) {
 
 std::string pair_str(Pair p) { return pair_str(p.first, p.second); }
 
-struct Arg {
-  const char* name;
-  const py::array& a;
-};
+// The fast kernels (csrc/cpu/conv.cc) copy samples into zero-padded images and lower them to
+// matrices one chunk of samples at a time; the index arithmetic there is int64 and the scratch
+// memory at most the padded input plus the output, over the batch (one sample when N is 0).
+// Both are bounded here, for either impl, so that a huge padding or output is a ValueError, not
+// an int64 overflow (which made a 2 x 2 input with padding 2**31 - 1 write far out of bounds) or
+// a std::bad_alloc, or overcommitted memory the kernel touches until the OOM killer comes. The
+// limit: the arrays' own size, or 2**28 elements, whichever is more.
+constexpr int64_t kMaxWorkspace = int64_t{1} << 28;
+
+void require_workspace(const char* op, const cpu::Conv2dShape& s, int64_t array_elements) {
+  const int64_t batch = std::max<int64_t>(s.N, 1);
+  const int64_t Hp = s.H + 2 * s.pad_h, Wp = s.W + 2 * s.pad_w;  // < 2**34: no overflow
+  const std::string padded_desc =
+      "the padded input (N, C_in, H + 2 * pad_h, W + 2 * pad_w) = (" + std::to_string(batch) +
+      ", " + std::to_string(s.C_in) + ", " + pair_str(Hp, Wp).substr(1) + " with padding " +
+      pair_str(s.pad_h, s.pad_w);
+  const std::string out_desc = "the output (N, C_out, H_out, W_out) = (" + std::to_string(batch) +
+                               ", " + std::to_string(s.C_out) + ", " +
+                               pair_str(s.H_out, s.W_out).substr(1) + " with stride " +
+                               pair_str(s.stride_h, s.stride_w);
+  const int64_t padded = checked_product(op, padded_desc, {batch, s.C_in, Hp, Wp});
+  const int64_t out = checked_product(op, out_desc, {batch, s.C_out, s.H_out, s.W_out});
+  if (padded > std::max(kMaxWorkspace, array_elements) - out)  // padded + out, overflow-free
+    fail(op, padded_desc + " and " + out_desc + " need " + std::to_string(padded) + " + " +
+                 std::to_string(out) + " elements of scratch memory, more than the arrays' " +
+                 std::to_string(array_elements) + " or 2**28; reduce the padding or stride");
+}
 
 // Checks everything a conv kernel relies on and returns its sizes: hyper-parameters in range,
 // one float dtype, 4-D C-contiguous arrays, channels that split into groups, a kernel that fits
@@ -84,9 +108,10 @@ cpu::Conv2dShape check_conv(const char* op, Arg input, Arg weight, Arg output, P
     fail(op, "the kernel " + pair_str(s.kH, s.kW) + " with dilation " + pair_str(dilation) +
                  " spans " + pair_str(span_h, span_w) + " pixels, more than the padded input: " +
                  x_desc + " with padding " + pair_str(padding) + " is " +
-                 pair_str(padded_h, padded_w));
+                 pair_str(padded_h, padded_w) + " (" + w_desc + ")");
   s.H_out = (padded_h - span_h) / s.stride_h + 1;
   s.W_out = (padded_w - span_w) / s.stride_w + 1;
+  require_workspace(op, s, x.size() + w.size() + y.size());
 
   const py::ssize_t expected[4] = {s.N, s.C_out, s.H_out, s.W_out};
   bool same = true;

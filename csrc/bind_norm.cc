@@ -33,10 +33,13 @@ void batch_norm_fwd(const py::array& x, const py::array& weight, const py::array
   require_like(op, "y", y, "x", x);
   require_channels(op, "mean", mean, x);
   require_channels(op, "var", var, x);
-  for (auto [name, a] : {std::pair{"y", &y}, {"mean", &mean}, {"var", &var}}) {
+  for (auto [name, a] : {std::pair{"y", &y}, {"mean", &mean}, {"var", &var}})
     require_writeable(op, name, *a);
-    require_no_partial_overlap(op, name, *a, "x", x);
-  }
+  // y may be x itself (in place); otherwise no output shares memory with an input or another
+  // output (mean = var would hand back the variance as both).
+  require_no_partial_overlap(op, "y", y, "x", x);
+  require_apart(op, {{"y", y}, {"mean", mean}, {"var", var}}, {{"weight", weight}, {"bias", bias}});
+  require_apart(op, {{"mean", mean}, {"var", var}}, {{"x", x}});
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::batch_norm_fwd_ref<T> : cpu::batch_norm_fwd_fast<T>;
@@ -60,11 +63,16 @@ void batch_norm_bwd(const py::array& x, const py::array& grad_out, const py::arr
   require_channels(op, "grad_weight", grad_weight, x);
   require_channels(op, "grad_bias", grad_bias, x);
   for (auto [name, a] :
-       {std::pair{"grad_in", &grad_in}, {"grad_weight", &grad_weight}, {"grad_bias", &grad_bias}}) {
+       {std::pair{"grad_in", &grad_in}, {"grad_weight", &grad_weight}, {"grad_bias", &grad_bias}})
     require_writeable(op, name, *a);
-    require_no_partial_overlap(op, name, *a, "x", x);
-    require_no_partial_overlap(op, name, *a, "grad_out", grad_out);
-  }
+  // grad_in may be x or grad_out itself (in place); otherwise no output shares memory with an
+  // input or another output.
+  require_no_partial_overlap(op, "grad_in", grad_in, "x", x);
+  require_no_partial_overlap(op, "grad_in", grad_in, "grad_out", grad_out);
+  require_apart(op, {{"grad_in", grad_in}, {"grad_weight", grad_weight}, {"grad_bias", grad_bias}},
+                {{"weight", weight}, {"mean", mean}, {"var", var}});
+  require_apart(op, {{"grad_weight", grad_weight}, {"grad_bias", grad_bias}},
+                {{"x", x}, {"grad_out", grad_out}});
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::batch_norm_bwd_ref<T> : cpu::batch_norm_bwd_fast<T>;

@@ -17,6 +17,7 @@ void gradient_penalty_fwd(const py::array& grads, double target, py::array out,
   require_matrix(op, "grads", grads);
   require_same_dtype(op, "out", out, "grads", grads);
   if (out.ndim() != 0) fail(op, "out must be 0-d, got shape " + shape_str(out));
+  require_contiguous(op, "out", out);  // 0-d is always contiguous, but may be misaligned
   require_writeable(op, "out", out);
   dispatch_float(grads, [&](auto zero) {
     using T = decltype(zero);

@@ -9,6 +9,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 namespace minigen {
@@ -52,9 +53,25 @@ inline void require_same_shape(const char* op, const char* name, const py::array
                  " has shape " + shape_str(ref));
 }
 
+// A zero-size array whose other dimensions multiply to more than this is refused: kernels still
+// loop over its rows (a (2**40, 0) gradient penalty input would run for hours) and the fast ones
+// allocate per row (8 bytes each), yet no real batch is that large.
+constexpr int64_t kMaxEmptyExtent = int64_t{1} << 28;
+
 // Kernels walk a plain pointer: the elements must be C-contiguous, and aligned to their size
-// (a vector loop may use aligned loads; np.frombuffer at an odd offset is not).
+// (a vector loop may use aligned loads; np.frombuffer at an odd offset is not), and the loops
+// bounded (kMaxEmptyExtent).
 inline void require_contiguous(const char* op, const char* name, const py::array& a) {
+  if (a.size() == 0) {
+    int64_t extent = 1;  // the product of the non-zero dimensions, saturated at INT64_MAX
+    for (py::ssize_t i = 0; i < a.ndim(); ++i)
+      if (a.shape(i) > 0 && __builtin_mul_overflow(extent, int64_t{a.shape(i)}, &extent))
+        extent = INT64_MAX;
+    if (extent > kMaxEmptyExtent)
+      fail(op, std::string(name) + " has shape " + shape_str(a) +
+                   ": its non-zero dimensions multiply to more than 2**28, which the kernels "
+                   "would loop over although it holds no elements");
+  }
   if (!(a.flags() & py::array::c_style))
     fail(op, std::string(name) + " with shape " + shape_str(a) + " and strides " +
                  tuple_str(a.strides(), a.ndim()) +
@@ -77,12 +94,14 @@ inline void require_writeable(const char* op, const char* name, const py::array&
 }
 
 // An output may be its input itself (in place), but a shifted view of the same memory would make
-// the result depend on the order the elements are written in, and threads race on it.
+// the result depend on the order the elements are written in, and threads race on it. So would
+// an output that starts where its input starts but is smaller (mean = x.ravel()[:C]).
 inline void require_no_partial_overlap(const char* op, const char* out_name, const py::array& out,
                                        const char* in_name, const py::array& in) {
   const auto* o = static_cast<const char*>(out.data());
   const auto* i = static_cast<const char*>(in.data());
-  if (o != i && o < i + in.nbytes() && i < o + out.nbytes())
+  const bool same = o == i && out.nbytes() == in.nbytes();
+  if (!same && o < i + in.nbytes() && i < o + out.nbytes())
     fail(op, std::string(out_name) + " overlaps " + in_name +
                  " without being the same array; pass a separate output");
 }
@@ -95,6 +114,31 @@ inline void require_disjoint(const char* op, const char* out_name, const py::arr
   const auto* i = static_cast<const char*>(in.data());
   if (out.nbytes() > 0 && in.nbytes() > 0 && o < i + in.nbytes() && i < o + out.nbytes())
     fail(op, std::string(out_name) + " overlaps " + in_name + "; pass a separate output");
+}
+
+// a * b * ... of non-negative sizes, or a ValueError saying that `what` overflows int64.
+inline int64_t checked_product(const char* op, const std::string& what,
+                               std::initializer_list<int64_t> factors) {
+  int64_t product = 1;
+  for (int64_t f : factors)
+    if (__builtin_mul_overflow(product, f, &product)) fail(op, what + " overflows int64");
+  return product;
+}
+
+// An array argument and its name, for checks over several of them.
+struct Arg {
+  const char* name;
+  const py::array& a;
+};
+
+// Outputs that share no memory with one another, nor with any of `inputs`.
+inline void require_apart(const char* op, std::initializer_list<Arg> outputs,
+                          std::initializer_list<Arg> inputs) {
+  for (auto out = outputs.begin(); out != outputs.end(); ++out) {
+    for (auto other = outputs.begin(); other != out; ++other)
+      require_disjoint(op, out->name, out->a, other->name, other->a);
+    for (const Arg& in : inputs) require_disjoint(op, out->name, out->a, in.name, in.a);
+  }
 }
 
 inline void require_matrix(const char* op, const char* name, const py::array& a) {

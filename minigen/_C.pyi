@@ -1,9 +1,13 @@
 """minigen._C: the CPU kernels (C++, OpenMP), built from csrc/.
 
 Python allocates every output; each function writes into it and returns None. Arrays must be
-float32 or float64 (all the same), C-contiguous, of the shapes each function states; any other
-call raises ValueError naming the op and the shapes or dtypes. impl picks the plain reference
-loop ("ref") or the fast version ("fast"), which tests hold to each other.
+float32 or float64 (all the same), C-contiguous and aligned, of the shapes each function states;
+any other call raises ValueError naming the op and the shapes or dtypes (TypeError: an argument
+of the wrong Python type, such as a list for an array). An output may be an input itself where a
+function says so (in place), and otherwise shares no memory with any other argument. A zero-size
+array whose non-zero dimensions multiply to more than 2**28 is refused (the kernels would still
+loop over them). impl picks the plain reference loop ("ref") or the fast version ("fast"), which
+tests hold to each other. tests/test_fuzz_bindings.py holds every function to this.
 """
 from typing import Literal
 
@@ -54,18 +58,25 @@ def gradient_penalty_bwd(grads: np.ndarray, target: float, grad_out: float, grad
 def batch_norm_fwd(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float,
                    y: np.ndarray, mean: np.ndarray, var: np.ndarray,
                    impl: Literal["ref", "fast"] = "fast") -> None:
-    """x (N, C, S): per-channel mean and biased var; y = (x - mean) / sqrt(var + eps) * w + b."""
+    """x (N, C, S): per-channel mean and biased var; y = (x - mean) / sqrt(var + eps) * w + b.
+    y may be x itself."""
 
 def batch_norm_bwd(x: np.ndarray, grad_out: np.ndarray, weight: np.ndarray, mean: np.ndarray,
                    var: np.ndarray, eps: float, grad_in: np.ndarray, grad_weight: np.ndarray,
                    grad_bias: np.ndarray, impl: Literal["ref", "fast"] = "fast") -> None:
-    """The gradients of batch_norm_fwd in x, weight and bias."""
+    """The gradients of batch_norm_fwd in x, weight and bias. grad_in may be x or grad_out."""
 
 Pair = tuple[int, int]
 
 def conv2d_fwd(x: np.ndarray, w: np.ndarray, y: np.ndarray, stride: Pair, padding: Pair,
                dilation: Pair, groups: int, impl: Literal["ref", "fast"] = "fast") -> None:
-    """y = conv2d(x, w): x (N, C_in, H, W), w (C_out, C_in/groups, kH, kW), no bias."""
+    """y = conv2d(x, w): x (N, C_in, H, W), w (C_out, C_in/groups, kH, kW), no bias.
+
+    The same for all three convolutions: the output shares no memory with the inputs; the padded
+    input (N, C_in, H + 2 pad_h, W + 2 pad_w) and the output (N, C_out, H_out, W_out), N taken as
+    1 where it is 0, may hold no more elements together than the three arrays, or 2**28
+    (the fast kernels' scratch memory), else ValueError.
+    """
 
 def conv2d_bwd_input(gy: np.ndarray, w: np.ndarray, gx: np.ndarray, stride: Pair, padding: Pair,
                      dilation: Pair, groups: int, impl: Literal["ref", "fast"] = "fast") -> None:
@@ -76,7 +87,8 @@ def conv2d_bwd_weight(x: np.ndarray, gy: np.ndarray, gw: np.ndarray, stride: Pai
     """gw = conv2d's weight gradient."""
 
 def set_num_threads(n: int) -> None:
-    """Number of OpenMP threads the CPU kernels use, n >= 1 (per calling thread, as OpenMP)."""
+    """Number of OpenMP threads the CPU kernels use, 1 <= n <= max(256, processors) (per calling
+    thread, as OpenMP)."""
 
 def get_num_threads() -> int:
     """Number of OpenMP threads the CPU kernels use."""
