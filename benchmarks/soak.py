@@ -15,13 +15,12 @@ into ``--out``, and prints the growth after warm-up: the largest RSS after the f
 """
 import argparse
 import json
-import os
 import resource
 import sys
 import time
 from pathlib import Path
 
-from minigen import plots
+from minigen import get_num_threads, plots
 from minigen.files import atomic_write
 from minigen.train import TrainConfig, train
 
@@ -103,7 +102,7 @@ def main(argv=None):
 
     growth = growth_after_warmup(soak.readings, args.warmup)
     steps = soak.readings[-1]["step"]
-    title = f"DCGAN soak: {steps} steps, batch {args.batch_size}, {os.cpu_count()} CPUs"
+    title = f"DCGAN soak: {steps} steps, batch {args.batch_size}, {get_num_threads()} threads"
     result = {"steps": steps, "batch_size": args.batch_size, "warmup": args.warmup,
               "growth_after_warmup_mib": round(growth, 2), "readings": soak.readings}
     with atomic_write(out / "soak.json") as file:

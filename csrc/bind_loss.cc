@@ -93,10 +93,12 @@ void bce_logits_bwd(const py::array& logits, const py::array& target, const py::
 void bind_loss(py::module_& m) {
   m.def("bce_fwd", &bce_fwd, py::arg("input").noconvert(), py::arg("target").noconvert(),
         py::arg("out").noconvert(), py::arg("impl") = "fast",
-        "out = -(t log p + (1 - t) log(1 - p)), logs clamped at -100; p must lie in [0, 1].");
+        "out = (t - 1) max(log1p(-p), -100) - t max(log p, -100), PyTorch's form; p must lie "
+        "in [0, 1].");
   m.def("bce_bwd", &bce_bwd, py::arg("input").noconvert(), py::arg("target").noconvert(),
         py::arg("grad_out").noconvert(), py::arg("grad_in").noconvert(), py::arg("impl") = "fast",
-        "grad_in = grad_out (p - t) / max(p (1 - p), 1e-12).");
+        "grad_in = grad_out (p - t) / max(p (1 - p), 1e-12f): PyTorch's float32 constant, in "
+        "float64 too.");
   m.def("bce_logits_fwd", &bce_logits_fwd, py::arg("logits").noconvert(),
         py::arg("target").noconvert(), py::arg("out").noconvert(), py::arg("impl") = "fast",
         "out = max(x, 0) - x t + log(1 + exp(-|x|)).");

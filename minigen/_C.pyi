@@ -32,12 +32,13 @@ def leaky_relu_bwd(
 
 def bce_fwd(input: np.ndarray, target: np.ndarray, out: np.ndarray,
             impl: Literal["ref", "fast"] = "fast") -> None:
-    """out = -(t log p + (1 - t) log(1 - p)), logs clamped at -100; ValueError if p is outside
-    [0, 1] (NaN propagates)."""
+    """out = (t - 1) max(log1p(-p), -100) - t max(log p, -100), PyTorch's form; ValueError if p is
+    outside [0, 1] (NaN propagates)."""
 
 def bce_bwd(input: np.ndarray, target: np.ndarray, grad_out: np.ndarray, grad_in: np.ndarray,
             impl: Literal["ref", "fast"] = "fast") -> None:
-    """grad_in = grad_out (p - t) / max(p (1 - p), 1e-12)."""
+    """grad_in = grad_out (p - t) / max(p (1 - p), 1e-12f): PyTorch's float32 constant, in float64
+    too."""
 
 def bce_logits_fwd(logits: np.ndarray, target: np.ndarray, out: np.ndarray,
                    impl: Literal["ref", "fast"] = "fast") -> None:
