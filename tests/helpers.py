@@ -60,3 +60,18 @@ def num_threads(n):
         yield
     finally:
         minigen.set_num_threads(before)
+
+
+def _gemm_runs(isa):
+    x = np.ones((1, 1))
+    try:
+        minigen._C.gemm(x, x.copy(), np.empty((1, 1)), isa=isa)
+    except ValueError:
+        return False
+    return True
+
+
+# The GEMM micro-kernels this CPU can run (test_gemm's test_isa_detection_matches_cpuinfo checks
+# the list), and every (impl, isa) pair of the GEMM: the reference loop and each micro-kernel.
+GEMM_ISAS = [isa for isa in ("avx512", "avx2", "portable") if _gemm_runs(isa)]
+GEMM_IMPLS = [("ref", "auto")] + [("fast", isa) for isa in ["auto"] + GEMM_ISAS]

@@ -29,6 +29,8 @@ import minigen
 from minigen import _C
 from minigen.testing.strategies import ConvConfig, conv_configs
 
+from helpers import GEMM_IMPLS
+
 DTYPES = [np.float32, np.float64]
 IMPLS = ["ref", "fast"]
 seeds = st.integers(0, 2**32 - 1)
@@ -36,17 +38,6 @@ seeds = st.integers(0, 2**32 - 1)
 sizes = st.one_of(st.sampled_from([1, 2, 7, 17, 33, 65]), st.integers(1, 200))
 
 
-def _runs(isa):
-    x = np.ones((1, 1))
-    try:
-        _C.gemm(x, x.copy(), np.empty((1, 1)), isa=isa)
-    except ValueError:
-        return False
-    return True
-
-
-ISAS = [isa for isa in ("avx512", "avx2", "portable") if _runs(isa)]
-GEMMS = [("ref", "auto")] + [("fast", isa) for isa in ["auto"] + ISAS]
 
 
 # --- inputs and comparison ---------------------------------------------------------------------
@@ -476,7 +467,7 @@ def test_gemm(dtype, m, n, k, trans_a, trans_b, beta, seed):
     scale = sum_scale(finite_abs(op_a) @ finite_abs(op_b)) + beta * finite_abs(c0) * 2 ** 20
     a = np.ascontiguousarray(op_a.T) if trans_a else op_a
     b = np.ascontiguousarray(op_b.T) if trans_b else op_b
-    for impl, isa in GEMMS:
+    for impl, isa in GEMM_IMPLS:
         assert_ieee_close(gemm(a, b, c0, trans_a, trans_b, beta, impl, isa), expected,
                           2 * (k + 2) * eps(dtype), scale, what=f"{impl} {isa}")
 
@@ -487,7 +478,7 @@ def test_gemm_keeps_subnormals():
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 4, (7, 9)), rng.integers(0, 4, (9, 5))
     expected = (a @ b) * tiny
-    for impl, isa in GEMMS:
+    for impl, isa in GEMM_IMPLS:
         c = np.empty((7, 5), np.float32)
         _C.gemm((a * tiny).astype(np.float32), b.astype(np.float32), c, impl=impl, isa=isa)
         np.testing.assert_array_equal(c, expected.astype(np.float32), err_msg=f"{impl} {isa}")
@@ -587,7 +578,7 @@ def test_float32_gemm_long_sum_within_blocked_bound():
     # the bound is tight enough to catch a plain float32 running sum
     running = np.add.accumulate(a[:, :, None] * b[None], axis=1, dtype=np.float32)[:, -1]
     assert normalised_error(running, a, b) > 10 * blocked_gemm_bound(k)
-    for impl, isa in GEMMS:
+    for impl, isa in GEMM_IMPLS:
         c = np.empty((5, 3), np.float32)
         _C.gemm(a, b, c, impl=impl, isa=isa)
         bound = gamma(k, 2.0**-24) if impl == "ref" else blocked_gemm_bound(k)

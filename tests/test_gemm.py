@@ -18,23 +18,10 @@ from hypothesis import strategies as st
 
 from minigen import _C
 
-from helpers import num_threads
+from helpers import GEMM_IMPLS, GEMM_ISAS, num_threads
 
 DTYPES = [np.float32, np.float64]
 
-
-def _runs(isa):
-    x = np.ones((1, 1))
-    try:
-        _C.gemm(x, x.copy(), np.empty((1, 1)), isa=isa)
-    except ValueError:
-        return False
-    return True
-
-
-# The micro-kernels this CPU can run; test_isa_detection_matches_cpuinfo checks the list.
-ISAS = [isa for isa in ("avx512", "avx2", "portable") if _runs(isa)]
-IMPLS = [("ref", "auto")] + [("fast", isa) for isa in ["auto"] + ISAS]
 
 # Sizes of csrc/cpu/gemm.cc (keep in step): tiles of 6 rows (4 for the portable kernel) and
 # 8 to 64 columns (by ISA, dtype and n); kc = 384 floats / 192 doubles; mc = 192 rows;
@@ -108,14 +95,14 @@ def test_every_impl_matches_numpy_and_ref(shape, trans_a, trans_b, alpha, beta, 
     with num_threads(threads):
         ref = run(a, b, c0, trans_a, trans_b, alpha, beta, "ref", "auto")
         assert_within(ref, expected, scale, k, dtype)
-        for impl, isa in IMPLS[1:]:
+        for impl, isa in GEMM_IMPLS[1:]:
             fast = run(a, b, c0, trans_a, trans_b, alpha, beta, impl, isa)
             assert fast.dtype == dtype and fast.shape == (m, n)
             assert_within(fast, expected, scale, k, dtype)
             assert_within(fast, ref.astype(np.float64), scale, k, dtype, factor=4.0)
 
 
-@pytest.mark.parametrize("isa", ["auto"] + ISAS)
+@pytest.mark.parametrize("isa", ["auto"] + GEMM_ISAS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sizes_around_the_tile_edges(dtype, isa):
     # Every combination, in the two layouts that pack differently (as given, both transposed).
@@ -133,7 +120,7 @@ def test_sizes_around_the_tile_edges(dtype, isa):
 BIG_SHAPES = [(391, 150, 769), (64, 1024, 784), (40, 4097, 20), (1000, 7, 300), (130, 200, 385)]
 
 
-@pytest.mark.parametrize("isa", ["auto"] + ISAS)
+@pytest.mark.parametrize("isa", ["auto"] + GEMM_ISAS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", BIG_SHAPES, ids=lambda s: "x".join(map(str, s)))
 def test_blocks_and_threads(shape, dtype, isa):
@@ -151,7 +138,7 @@ def test_blocks_and_threads(shape, dtype, isa):
             np.testing.assert_array_equal(one, two)
 
 
-@pytest.mark.parametrize("impl,isa", IMPLS)
+@pytest.mark.parametrize("impl,isa", GEMM_IMPLS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_float64_is_computed_in_float64(impl, isa, dtype):
     # A float32 operation anywhere in the double path would leave errors near 1e-7 relative.
@@ -163,7 +150,7 @@ def test_float64_is_computed_in_float64(impl, isa, dtype):
     assert worst < (1e-13 if dtype == np.float64 else 1e-4)
 
 
-@pytest.mark.parametrize("impl,isa", IMPLS)
+@pytest.mark.parametrize("impl,isa", GEMM_IMPLS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("fill", [np.nan, np.inf])
 @pytest.mark.parametrize("shape", [(1, 1, 1), (7, 65, 13), (13, 17, 385), (64, 130, 300)])
@@ -177,7 +164,7 @@ def test_beta_zero_does_not_read_c(shape, fill, dtype, impl, isa):
     assert_within(c, expected, scale, k, dtype)
 
 
-@pytest.mark.parametrize("impl,isa", IMPLS)
+@pytest.mark.parametrize("impl,isa", GEMM_IMPLS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_k_zero_scales_c_by_beta(impl, isa, dtype):
     a, b = np.ones((5, 0), dtype), np.ones((0, 7), dtype)
@@ -189,7 +176,7 @@ def test_k_zero_scales_c_by_beta(impl, isa, dtype):
     np.testing.assert_array_equal(c, np.zeros((5, 7), dtype))
 
 
-@pytest.mark.parametrize("impl,isa", IMPLS)
+@pytest.mark.parametrize("impl,isa", GEMM_IMPLS)
 @pytest.mark.parametrize("shape", [(0, 5, 3), (4, 0, 3), (0, 0, 0), (0, 3, 0)])
 def test_empty_c_is_fine(shape, impl, isa):
     m, n, k = shape
@@ -198,7 +185,7 @@ def test_empty_c_is_fine(shape, impl, isa):
     assert c.shape == (m, n)
 
 
-@pytest.mark.parametrize("impl,isa", IMPLS)
+@pytest.mark.parametrize("impl,isa", GEMM_IMPLS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, True)])
 def test_nan_and_inf_propagate_as_ieee_says(trans_a, trans_b, dtype, impl, isa):
@@ -255,10 +242,10 @@ def _cpu_flags():
                     reason="needs an x86-64 CPU that lists its flags in /proc/cpuinfo")
 def test_isa_detection_matches_cpuinfo():
     flags = set(_cpu_flags())
-    assert ("avx512" in ISAS) == ("avx512f" in flags)
-    assert ("avx2" in ISAS) == ({"avx2", "fma"} <= flags)
-    assert "portable" in ISAS
-    for isa in {"avx512", "avx2"} - set(ISAS):
+    assert ("avx512" in GEMM_ISAS) == ("avx512f" in flags)
+    assert ("avx2" in GEMM_ISAS) == ({"avx2", "fma"} <= flags)
+    assert "portable" in GEMM_ISAS
+    for isa in {"avx512", "avx2"} - set(GEMM_ISAS):
         x = np.ones((2, 2), np.float32)
         with pytest.raises(ValueError, match=f"gemm: isa '{isa}' is not supported by this CPU"):
             _C.gemm(x, x.copy(), np.empty_like(x), isa=isa)
