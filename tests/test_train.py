@@ -262,18 +262,26 @@ def test_a_run_killed_at_random_moments_resumes_to_the_parameters_of_an_uninterr
                "--out", str(out)]
     rng = np.random.default_rng(0)
     last_step, start_up = 0, None
+    log = tmp_path / "stderr.txt"
+
+    def start(*extra):
+        # From tmp_path: `python -m` puts the working directory first on the path, and a source
+        # checkout's minigen/ (without its compiled _C) would shadow the installed one.
+        with open(log, "wb") as stderr:
+            return subprocess.Popen(command + list(extra), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                    stderr=stderr)
+
     for _ in range(KILLS):
         started = time.monotonic()
-        process = subprocess.Popen(command + (["--resume"] if path.exists() else []),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = start(*(["--resume"] if path.exists() else []))
         if start_up is not None and rng.random() < 0.25:
             time.sleep(rng.uniform(0, start_up))
         else:
-            first = wait_for_a_newer_checkpoint(path, process)
+            first = wait_for_a_newer_checkpoint(path, process, log)
             start_up = first - started
-            interval = wait_for_a_newer_checkpoint(path, process) - first
+            interval = wait_for_a_newer_checkpoint(path, process, log) - first
             time.sleep(rng.uniform(0, interval))
-        assert process.poll() is None, f"the run ended (exit code {process.returncode}) before the kill"
+        assert process.poll() is None, f"the run ended before the kill: {log.read_text()[-2000:]}"
         process.kill()
         process.wait()
         if path.exists():
@@ -281,13 +289,12 @@ def test_a_run_killed_at_random_moments_resumes_to_the_parameters_of_an_uninterr
             assert step >= last_step
             last_step = step
     assert 0 < last_step < steps
-    finished = subprocess.run(command + ["--resume"], capture_output=True, text=True)
-    assert finished.returncode == 0, finished.stderr
+    assert start("--resume").wait() == 0, log.read_text()[-2000:]
     assert_same_state(parameters(tmp_path / "whole"), parameters(out))
     assert not [name for name in os.listdir(out) if name.endswith(".tmp")]
 
 
-def wait_for_a_newer_checkpoint(path, process, timeout=60.0):
+def wait_for_a_newer_checkpoint(path, process, log, timeout=60.0):
     """Poll until ``path`` is replaced (a new inode or mtime); returns the time it was seen."""
     def identity():
         try:
@@ -297,7 +304,7 @@ def wait_for_a_newer_checkpoint(path, process, timeout=60.0):
             return None
     before, deadline = identity(), time.monotonic() + timeout
     while identity() == before:
-        assert process.poll() is None, f"the run ended (exit code {process.returncode}) early"
+        assert process.poll() is None, f"the run ended early: {log.read_text()[-2000:]}"
         assert time.monotonic() < deadline, "no new checkpoint within a minute"
         time.sleep(0.001)
     return time.monotonic()
