@@ -59,10 +59,15 @@ class Soak:
         return done
 
 
+def warmup_end(readings, warmup):
+    """The index of the reading that ends the warm-up, the first ``warmup`` fraction of them."""
+    return max(1, round(warmup * (len(readings) - 1)))
+
+
 def growth_after_warmup(readings, warmup):
     """The largest RSS after the first ``warmup`` fraction of the readings, minus the RSS at
     the end of the warm-up (MiB): what a leak would make grow with the length of the run."""
-    settled = readings[max(1, round(warmup * (len(readings) - 1))):]
+    settled = readings[warmup_end(readings, warmup):]
     return max(r["rss_mib"] for r in settled) - settled[0]["rss_mib"]
 
 
@@ -71,7 +76,7 @@ def draw(readings, warmup, path, title):
     axes = figure.subplots()
     minutes = [r["seconds"] / 60 for r in readings]
     axes.plot(minutes, [r["rss_mib"] for r in readings], marker=".")
-    axes.axvline(minutes[max(1, round(warmup * (len(readings) - 1)))], color="0.6", linestyle="--",
+    axes.axvline(minutes[warmup_end(readings, warmup)], color="0.6", linestyle="--",
                  label="end of warm-up")
     axes.set_xlabel("minutes of training")
     axes.set_ylabel("resident memory (MiB)")

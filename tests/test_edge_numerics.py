@@ -135,18 +135,24 @@ def kernel_out(kernel, impl, *arrays):
     return out
 
 
+def torch_loss_on_grid(loss_fn, inputs, seed):
+    """Every input beside every one of TARGETS, a random upstream gradient, and PyTorch's
+    elementwise loss and input gradient there: (x, t, gy, loss, grad), all arrays."""
+    x, t = grid(inputs, np.array(TARGETS, inputs.dtype))
+    gy = np.random.default_rng(seed).standard_normal(x.shape).astype(x.dtype)
+    xt = tt(x, True)
+    loss = loss_fn(xt, tt(t), reduction="none")
+    grad, = torch.autograd.grad(loss, xt, tt(gy))
+    return x, t, gy, loss.detach().numpy(), grad.numpy()
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_bce_at_probabilities_zero_and_one(dtype):
-    p, t = grid(probabilities(dtype), np.array(TARGETS, dtype))
-    gy = np.random.default_rng(0).standard_normal(p.shape).astype(dtype)
-    pt = tt(p, True)
-    loss = F.binary_cross_entropy(pt, tt(t), reduction="none")
-    gp_ref, = torch.autograd.grad(loss, pt, tt(gy))
-    loss = loss.detach().numpy()
-    assert np.isfinite(loss).all() and np.isfinite(gp_ref.numpy()).all()
+    p, t, gy, loss, gp_ref = torch_loss_on_grid(F.binary_cross_entropy, probabilities(dtype), seed=0)
+    assert np.isfinite(loss).all() and np.isfinite(gp_ref).all()
     for impl in IMPLS:
         assert_ieee_close(kernel_out(_C.bce_fwd, impl, p, t), loss, 8 * eps(dtype), what="loss")
-        assert_ieee_close(kernel_out(_C.bce_bwd, impl, p, t, gy), gp_ref.numpy(), 8 * eps(dtype),
+        assert_ieee_close(kernel_out(_C.bce_bwd, impl, p, t, gy), gp_ref, 8 * eps(dtype),
                           what="gradient")
 
 
@@ -196,18 +202,15 @@ def assert_softplus_accurate(x, t, loss):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_bce_with_logits_extreme_logits(dtype):
-    x, t = grid(logits(dtype), np.array(TARGETS, dtype))
-    gy = np.random.default_rng(1).standard_normal(x.shape).astype(dtype)
-    xt = tt(x, True)
-    loss = F.binary_cross_entropy_with_logits(xt, tt(t), reduction="none")
-    gx_ref, = torch.autograd.grad(loss, xt, tt(gy))
-    expected = logit_limits(x, t, loss.detach().numpy())
+    x, t, gy, loss, gx_ref = torch_loss_on_grid(F.binary_cross_entropy_with_logits, logits(dtype),
+                                                seed=1)
+    expected = logit_limits(x, t, loss)
     for impl in IMPLS:
         loss = kernel_out(_C.bce_logits_fwd, impl, x, t)
         assert_ieee_close(loss, expected, 8 * eps(dtype), logit_loss_scale(x, expected),
                           what="loss")
         assert_softplus_accurate(x, t, loss)
-        assert_ieee_close(kernel_out(_C.bce_logits_bwd, impl, x, t, gy), gx_ref.numpy(),
+        assert_ieee_close(kernel_out(_C.bce_logits_bwd, impl, x, t, gy), gx_ref,
                           8 * eps(dtype), what="gradient", atol=below_normal(gy))
 
 
