@@ -1,22 +1,18 @@
 // Bindings of the LeakyReLU kernels (csrc/cpu/activation.cc): check, release the GIL, call.
 
 #include "bind.h"
-#include "checks.h"
+#include "check_activation.h"
 #include "cpu/activation.h"
 
 namespace minigen {
 namespace {
 
-// x (any shape) -> out (same shape and dtype). Outputs come by value: mutable_data() is non-const.
+// Outputs come by value: mutable_data() is non-const.
 void leaky_relu_fwd(const py::array& x, py::array out, double negative_slope,
                     const std::string& impl) {
   const char* op = "leaky_relu_fwd";
   const Impl which = parse_impl(op, impl);
-  require_float(op, "x", x);
-  require_contiguous(op, "x", x);
-  require_like(op, "out", out, "x", x);
-  require_writeable(op, "out", out);
-  require_no_partial_overlap(op, "out", out, "x", x);
+  check_leaky_relu_fwd(op, x, out);
 
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);
@@ -29,18 +25,11 @@ void leaky_relu_fwd(const py::array& x, py::array out, double negative_slope,
   });
 }
 
-// x, grad_out (same shape) -> grad_in (same shape and dtype)
 void leaky_relu_bwd(const py::array& x, const py::array& grad_out, py::array grad_in,
                     double negative_slope, const std::string& impl) {
   const char* op = "leaky_relu_bwd";
   const Impl which = parse_impl(op, impl);
-  require_float(op, "x", x);
-  require_contiguous(op, "x", x);
-  require_like(op, "grad_out", grad_out, "x", x);
-  require_like(op, "grad_in", grad_in, "x", x);
-  require_writeable(op, "grad_in", grad_in);
-  require_no_partial_overlap(op, "grad_in", grad_in, "x", x);
-  require_no_partial_overlap(op, "grad_in", grad_in, "grad_out", grad_out);
+  check_leaky_relu_bwd(op, x, grad_out, grad_in);
 
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);

@@ -1,4 +1,5 @@
-// Argument checks shared by the bindings of minigen._C (csrc/bind.cc, and later GEMM, conv).
+// Argument checks shared by the bindings of minigen._C and minigen._cuda (csrc/cuda/device_view.h
+// gives a CUDA array the py::array form these read).
 //
 // Each require_* raises ValueError (py::value_error) naming the op, the argument and its shape or
 // dtype, so that a bad call from Python becomes an exception before any kernel touches memory.
@@ -11,6 +12,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+
+#include "impl.h"
 
 namespace minigen {
 
@@ -144,9 +147,6 @@ inline void require_apart(const char* op, std::initializer_list<Arg> outputs,
 inline void require_matrix(const char* op, const char* name, const py::array& a) {
   if (a.ndim() != 2) fail(op, std::string(name) + " must be 2-D, got shape " + shape_str(a));
 }
-
-// Which version of a kernel runs: the plain reference loop or the fast one.
-enum class Impl { ref, fast };
 
 inline Impl parse_impl(const char* op, const std::string& impl) {
   if (impl == "ref") return Impl::ref;

@@ -1,0 +1,17 @@
+// One registration function per op family; csrc/cuda/bind.cc calls them all from PYBIND11_MODULE.
+// Each binding has the name, arguments and checks of its minigen._C counterpart (csrc/bind_*.cc),
+// takes CUDA arrays (csrc/cuda/device_view.h) and one more argument, `stream`: the CUDA stream
+// (as an integer, cupy.cuda.get_current_stream().ptr) its kernel is queued on.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+// The bindings live in their own namespace, apart from the launchers (minigen::cuda) they call by
+// the same names.
+namespace minigen::bind_cuda {
+
+namespace py = pybind11;
+
+void bind_activation(py::module_& m);  // csrc/cuda/bind_activation.cc
+
+}  // namespace minigen::bind_cuda
