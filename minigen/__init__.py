@@ -7,7 +7,7 @@
     True
 """
 
-from . import autograd, dtypes, nn, ops
+from . import autograd, cuda, dtypes, nn, ops
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, device
 from .backend.cpu import get_num_threads, set_num_threads

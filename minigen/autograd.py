@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from . import dtypes
+from . import backend, dtypes
 
 __all__ = ["Function", "Context", "backward", "grad", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled"]
@@ -117,6 +117,8 @@ class Function:
         y = Cube.apply(minigen.randn(4, requires_grad=True))
     """
 
+    crosses_devices = False  # True only for the copy between devices: all other ops take one device
+
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError
@@ -136,9 +138,11 @@ class Function:
                 any_requires_grad = any_requires_grad or a._requires_grad
             else:
                 arrays.append(a)
+        if not cls.crosses_devices:
+            backend.require_same_device(cls.__name__, [a for a in arrays if backend.is_array(a)])
         raw = cls.forward(ctx, *arrays)
         # NumPy returns scalars from 0-d arithmetic; a Tensor always holds an array.
-        out = Tensor._make(raw if type(raw) is np.ndarray else np.asarray(raw))
+        out = Tensor._make(raw if backend.is_array(raw) else np.asarray(raw))
         if any_requires_grad and _mode.enabled and dtypes.is_floating(out.dtype):
             ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
             ctx._saved = _tensors_for(ctx._to_save, args, raw, out)
@@ -194,7 +198,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "allow_unused=True if a None gradient is what you want for it.")
         g = None if entry is None else entry[1]
         if entry is not None and g is None:  # reached, but every path's gradient was zero
-            g = Tensor._make(np.zeros_like(t._data))
+            g = Tensor._make(backend.array_module(t._data).zeros_like(t._data))
         result.append(g if g is None or create_graph else g.detach())
     return tuple(result)
 
@@ -218,9 +222,9 @@ def _roots(tensors, grads, caller):
                     f"{caller}: a gradient can only be created implicitly for a scalar "
                     f"output, but tensor {i} has shape {t.shape}; pass the gradient "
                     "explicitly (gradient=... for backward, grad_outputs=... for grad)")
-            g = Tensor._make(np.ones_like(t._data))
+            g = Tensor._make(backend.array_module(t._data).ones_like(t._data))
         elif not isinstance(g, Tensor):
-            g = Tensor(g, dtype=t.dtype)
+            g = Tensor(g, dtype=t.dtype, device=t.device)
         if g.shape != t.shape:
             raise RuntimeError(
                 f"{caller}: gradient {i} has shape {g.shape} but its tensor has shape {t.shape}")

@@ -12,6 +12,7 @@ import zipfile
 
 import numpy as np
 
+from . import backend
 from .files import atomic_write
 from .tensor import Tensor
 
@@ -58,8 +59,8 @@ def load(path):
 
 
 def _encode(value, arrays):
-    if isinstance(value, (Tensor, np.ndarray)):
-        arrays.append(np.asarray(value._data if isinstance(value, Tensor) else value))
+    if isinstance(value, Tensor) or backend.is_array(value):
+        arrays.append(backend.to_numpy(value._data if isinstance(value, Tensor) else value))
         return {"__array__": len(arrays) - 1}
     if isinstance(value, dict):
         if not all(isinstance(key, str) for key in value):

@@ -170,7 +170,7 @@ def _parser():
     run.add_argument("--batch-size", type=positive)
     run.add_argument("--lr", type=float, help="learning rate of every optimiser")
     run.add_argument("--seed", type=int, help="seed of every random number (default 0)")
-    run.add_argument("--device", default="cpu", help="cpu (cuda: not yet)")
+    run.add_argument("--device", default="cpu", help="cpu or cuda (a GPU: pip install \".[cuda]\")")
     run.add_argument("--out", help="run directory (default runs/MODEL-DATA)")
     run.add_argument("--resume", action="store_true", help="continue the run in --out")
     run.add_argument("--sample-every", type=positive, default=500, help="steps between sample pictures")

@@ -2,6 +2,9 @@
 
 Names and arguments follow PyTorch: ``zeros(2, 3)`` and ``zeros((2, 3))`` both work, float
 tensors default to float32, and random ones come from the generator ``manual_seed`` resets.
+``device='cuda'`` makes the tensor on the GPU: constants are filled there; random numbers are
+drawn on the CPU (minigen's one generator) and copied, so a seed gives the same numbers on either
+device, and a checkpoint's generator state resumes a GPU run as exactly as a CPU one.
 """
 import numpy as np
 
@@ -15,8 +18,14 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 
 
 def _new(array, requires_grad, device):
-    backend.device(device)
-    return Tensor._make(array).requires_grad_(requires_grad)
+    """A tensor of the NumPy ``array``, on ``device``."""
+    return Tensor._make(backend.to_device(array, device)).requires_grad_(requires_grad)
+
+
+def _filled(fill, size, dtype, requires_grad, device):
+    """A tensor made directly on its device by ``fill(xp, size, dtype)`` (xp: numpy or cupy)."""
+    device = backend.device(device)
+    return Tensor._make(fill(backend.array_module(device), size, dtype)).requires_grad_(requires_grad)
 
 
 def _size(size):
@@ -35,16 +44,16 @@ def _float_dtype(dtype):
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = dtypes.result_type(fill_value)
-    return _new(np.full(_size((size,)), fill_value, dtype=dtypes.canonical(dtype)),
-                requires_grad, device)
+    return _filled(lambda xp, size, dtype: xp.full(size, fill_value, dtype=dtype), _size((size,)),
+                   dtypes.canonical(dtype), requires_grad, device)
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _new(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
+    return _filled(lambda xp, *a: xp.zeros(*a), _size(size), _float_dtype(dtype), requires_grad, device)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _new(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
+    return _filled(lambda xp, *a: xp.ones(*a), _size(size), _float_dtype(dtype), requires_grad, device)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
@@ -77,9 +86,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 def _like(fill):
     def like(input, dtype=None, requires_grad=False, device=None):
         return fill(input.shape, dtype=input.dtype if dtype is None else dtype,
-                    requires_grad=requires_grad, device=device)
+                    requires_grad=requires_grad, device=input.device if device is None else device)
     like.__name__ = fill.__name__ + "_like"
-    like.__doc__ = f"``{fill.__name__}`` with the shape (and by default dtype) of ``input``."
+    like.__doc__ = f"``{fill.__name__}`` with the shape (and by default dtype and device) of ``input``."
     return like
 
 
@@ -91,7 +100,7 @@ rand_like = _like(rand)
 
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
     return full(input.shape, fill_value, dtype=input.dtype if dtype is None else dtype,
-                requires_grad=requires_grad, device=device)
+                requires_grad=requires_grad, device=input.device if device is None else device)
 
 
 def _require_float(op, dtype):

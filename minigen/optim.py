@@ -7,8 +7,8 @@ Parameters, so those objects and their arrays must stay the same. No autograd gr
 the update works on the arrays directly, following PyTorch's single-tensor implementations
 operation by operation (eps where torch adds it, torch's lerp) so that the numbers agree with
 PyTorch's to rounding. Adam, which every model but the WGAN trains with, is one compiled kernel
-(a single pass over memory); SGD and RMSprop are NumPy operations in place or with ``out=`` into
-one scratch array per parameter.
+(a single pass over memory); SGD and RMSprop are NumPy (on the GPU, CuPy) operations in place or
+with ``out=`` into one scratch array per parameter. The state lives on its parameter's device.
 
 ``state_dict()`` gives PyTorch's format: parameters are numbered in order across the groups,
 ``{"state": {0: {"step": 3, "exp_avg": Tensor, ...}, ...}, "param_groups": [{"lr": ..., "params":
@@ -109,7 +109,8 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    p.grad = None if set_to_none else Tensor._make(np.zeros(p.grad.shape, p.grad.dtype))
+                    p.grad = None if set_to_none else Tensor._make(
+                        backend.array_module(p.grad._data).zeros(p.grad.shape, p.grad.dtype))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` (optional) recomputes the loss
@@ -137,7 +138,8 @@ class Optimizer:
 
     def _init_state(self, param, group):
         """A parameter's state before its first step: a step count of 0 and zero arrays."""
-        return {name: 0 if name == "step" else np.zeros(param.shape, param.dtype)   # C-contiguous
+        xp = backend.array_module(param)
+        return {name: 0 if name == "step" else xp.zeros(param.shape, param.dtype)   # C-contiguous
                 for name in self._state_names(group)}
 
     def _update(self, param, grad, state, group):
@@ -156,7 +158,7 @@ class Optimizer:
             ids = list(range(index, index + len(group["params"])))
             for i, p in zip(ids, group["params"]):
                 if self.state.get(p):
-                    state[i] = {k: Tensor._make(v.copy()) if isinstance(v, np.ndarray) else v
+                    state[i] = {k: Tensor._make(v.copy()) if backend.is_array(v) else v
                                 for k, v in self.state[p].items()}
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
             index += len(ids)
@@ -207,11 +209,15 @@ class Optimizer:
         """A state value from a state dict, as step() keeps it: an int, or an array like ``p``."""
         if name == "step":
             return int(value)
-        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        array = value._data if isinstance(value, Tensor) else value
+        if not backend.is_array(array):
+            array = np.asarray(array)
         if array.shape != p.shape:
             raise ValueError(f"{self._name}.load_state_dict: {name!r} of parameter {key} has shape "
                              f"{array.shape} in the state dict, the parameter has shape {p.shape}")
-        return np.array(array, dtype=p.dtype, order="C")  # a copy: later steps leave the dict alone
+        # a copy on the parameter's device: later steps leave the dict alone
+        return backend.array_module(p._data).array(backend.to_device(array, p.device), dtype=p.dtype,
+                                                   order="C")
 
     def __repr__(self):
         lines = [self._name + " ("]
@@ -232,28 +238,31 @@ def _effective_grad(p, group):
     ``p.grad`` itself is never modified; a new array is made only when one of the two applies.
     """
     grad = p.grad._data
+    xp = backend.array_module(grad)
     if group["weight_decay"] != 0:
-        decayed = np.multiply(p._data, group["weight_decay"], out=np.empty_like(p._data))  # 0-d too
-        combine = np.subtract if group["maximize"] else np.add
+        decayed = xp.multiply(p._data, group["weight_decay"], out=xp.empty_like(p._data))  # 0-d too
+        combine = xp.subtract if group["maximize"] else xp.add
         return combine(decayed, grad, out=decayed)
-    return np.negative(grad) if group["maximize"] else grad
+    return xp.negative(grad) if group["maximize"] else grad
 
 
 def _lerp_(start, end, weight, scratch):
     """``start += weight * (end - start)`` in place, in torch's two forms (exact at weights 0 and 1)."""
-    np.subtract(end, start, out=scratch)
+    xp = backend.array_module(start)
+    xp.subtract(end, start, out=scratch)
     if weight < 0.5:
         scratch *= weight
         start += scratch
     else:
         scratch *= 1 - weight
-        np.subtract(end, scratch, out=start)
+        xp.subtract(end, scratch, out=start)
 
 
 def _average_square_(average, grad, decay, scratch):
     """``average = decay * average + (1 - decay) * grad**2`` in place (Adam's and RMSprop's)."""
+    xp = backend.array_module(average)
     average *= decay
-    np.multiply(grad, 1 - decay, out=scratch)
+    xp.multiply(grad, 1 - decay, out=scratch)
     scratch *= grad
     average += scratch
 
@@ -281,20 +290,21 @@ class SGD(Optimizer):
         return {}  # torch starts the momentum buffer as a copy of the first gradient, not zeros
 
     def _update(self, param, grad, state, group):
-        scratch = np.empty_like(param)
+        xp = backend.array_module(param)
+        scratch = xp.empty_like(param)
         momentum = group["momentum"]
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
+                buf = state["momentum_buffer"] = xp.array(grad, dtype=param.dtype)
             else:
                 buf *= momentum
-                buf += np.multiply(grad, 1 - group["dampening"], out=scratch)
+                buf += xp.multiply(grad, 1 - group["dampening"], out=scratch)
             if group["nesterov"]:
-                grad = np.add(grad, np.multiply(buf, momentum, out=scratch), out=scratch)
+                grad = xp.add(grad, xp.multiply(buf, momentum, out=scratch), out=scratch)
             else:
                 grad = buf
-        param -= np.multiply(grad, group["lr"], out=scratch)
+        param -= xp.multiply(grad, group["lr"], out=scratch)
 
 
 class Adam(Optimizer):
@@ -342,23 +352,24 @@ class RMSprop(Optimizer):
                 + (("grad_avg",) if group["centered"] else ()))
 
     def _update(self, param, grad, state, group):
-        scratch = np.empty_like(param)
+        xp = backend.array_module(param)
+        scratch = xp.empty_like(param)
         alpha = group["alpha"]
         state["step"] += 1
         _average_square_(state["square_avg"], grad, alpha, scratch)
         if group["centered"]:  # divide by the standard deviation rather than the root mean square
             _lerp_(state["grad_avg"], grad, 1 - alpha, scratch)
-            np.multiply(state["grad_avg"], state["grad_avg"], out=scratch)
-            avg = np.sqrt(np.subtract(state["square_avg"], scratch, out=scratch), out=scratch)
+            xp.multiply(state["grad_avg"], state["grad_avg"], out=scratch)
+            avg = xp.sqrt(xp.subtract(state["square_avg"], scratch, out=scratch), out=scratch)
         else:
-            avg = np.sqrt(state["square_avg"], out=scratch)
+            avg = xp.sqrt(state["square_avg"], out=scratch)
         avg += group["eps"]
-        step = np.divide(grad, avg, out=scratch)
+        step = xp.divide(grad, avg, out=scratch)
         if group["momentum"] > 0:
             buf = state["momentum_buffer"]
             buf *= group["momentum"]
             buf += step
-            step = np.multiply(buf, group["lr"], out=scratch)
+            step = xp.multiply(buf, group["lr"], out=scratch)
         else:
             step *= group["lr"]
         param -= step

@@ -14,12 +14,13 @@ class Tensor:
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "__weakref__")
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
-        backend.device(device)
         if isinstance(data, Tensor):
             data = data._data
+        target = backend.device_of(data) if device is None else backend.device(device)
         dtype = _infer_dtype(data) if dtype is None else dtypes.canonical(dtype)
-        array = np.array(data, dtype=dtype)  # always a copy, like torch.tensor
-        self._data = array
+        # always a copy, like torch.tensor; data on another device is copied across
+        self._data = backend.array_module(target).array(
+            backend.to_device(data, target) if backend.is_array(data) else data, dtype=dtype)
         self._requires_grad = False
         self.grad = None
         self.grad_fn = None
@@ -84,7 +85,7 @@ class Tensor:
 
     @property
     def device(self):
-        return backend.CPU
+        return backend.device_of(self._data)
 
     @property
     def data(self):
@@ -124,6 +125,9 @@ class Tensor:
     def numpy(self):
         if self.requires_grad:
             raise RuntimeError("numpy() of a tensor that requires grad: call detach().numpy()")
+        if self.device != backend.CPU:
+            raise TypeError(f"numpy() of a tensor on {self.device}: copy it to the CPU first with "
+                            ".cpu().numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -150,11 +154,13 @@ class Tensor:
     __hash__ = object.__hash__  # identity, as in PyTorch, although == is elementwise
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(",
+        body = np.array2string(backend.to_numpy(self._data), separator=", ", precision=4, prefix="tensor(",
                                floatmode="fixed" if dtypes.is_floating(self.dtype) else "maxprec")
         extras = []
         if self.dtype not in (dtypes.default_float, dtypes.int64, dtypes.bool_):
             extras.append(f"dtype={dtypes.name(self.dtype)}")
+        if self.device != backend.CPU:
+            extras.append(f"device='{self.device}'")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self.requires_grad:
@@ -163,13 +169,21 @@ class Tensor:
 
     # --- conversion --------------------------------------------------------------------------
 
-    def to(self, dtype_or_device=None, dtype=None):
-        """``to(dtype)`` casts (differentiably); ``to('cpu')`` is the identity."""
+    def to(self, dtype_or_device=None, dtype=None, device=None):
+        """``to(dtype)`` casts, ``to('cuda')`` / ``to('cpu')`` copies to that device (itself when
+        it is there already), ``to(device, dtype)`` does both; all differentiably, as in PyTorch."""
         if isinstance(dtype_or_device, (str, backend.Device)):
-            backend.device(dtype_or_device)
+            device = dtype_or_device
         elif dtype_or_device is not None:
             dtype = dtype_or_device
-        return self if dtype is None else ops.cast(self, dtype)
+        out = self if device is None else ops.to_device(self, device)
+        return out if dtype is None else ops.cast(out, dtype)
+
+    def cuda(self):
+        return self.to(backend.CUDA)
+
+    def cpu(self):
+        return self.to(backend.CPU)
 
     def float(self):
         return ops.cast(self, dtypes.float32)

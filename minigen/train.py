@@ -70,7 +70,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.lr is not None and not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
-        backend.device(self.device)
+        if backend.device(self.device) == backend.CUDA:
+            backend.cuda.cupy()  # RuntimeError now, saying why, rather than at the first step
         data = self.data or model.default_data
         defaults = model.settings(data_kind(data))
         return dataclasses.replace(
@@ -105,6 +106,7 @@ def train(config, resume=False, progress=True, on_step=None):
     config = config.resolved()
     out = Path(config.out)
     source, model = build(config)
+    model.to(config.device)
     loader = DataLoader(source.train, config.batch_size, shuffle=True, drop_last=True, seed=config.seed)
     total = config.steps or config.epochs * len(loader)
     run = Run(config, model, source, out)
@@ -118,7 +120,8 @@ def train(config, resume=False, progress=True, on_step=None):
             started = time.perf_counter()
             if model.lr_decay:
                 set_lr(model, config.lr * (1 - run.step / total))
-            losses = model.train_step(next(batches), run.step)
+            batch = tuple(t.to(config.device) for t in next(batches))
+            losses = model.train_step(batch, run.step)
             run.elapsed += time.perf_counter() - started
             diverged = [name for name, value in losses.items() if not math.isfinite(value)]
             if diverged:
@@ -185,14 +188,14 @@ class Run:
                 pictures["samples"] = model.sample(64 if source.kind == "image" else 2000)
             if hasattr(model, "reconstruct"):
                 original = spread(source.held_out, 32 if source.kind == "image" else 2000)[0]
-                pictures["reconstructions"] = (original, model.reconstruct(original))
+                pictures["reconstructions"] = (original, model.reconstruct(original.to(model.device)))
         for kind, picture in pictures.items():
             path = self.out / (f"{kind}.png" if name is None else f"{kind}/{name}.png")
             self._draw(picture, path, f"{self.config.model} on {self.config.data}, step {self.step}")
 
     def _draw(self, picture, path, title):
         if isinstance(picture, tuple) and self.source.kind == "image":
-            plots.save_reconstructions(*(p.numpy() for p in picture), path,
+            plots.save_reconstructions(*(p.cpu().numpy() for p in picture), path,
                                        value_range=self.model.image_range)
         else:   # samples, or the reconstructions of 2-D points, drawn over the data
             draw_samples(picture[1] if isinstance(picture, tuple) else picture, self.model,
@@ -217,9 +220,9 @@ class Run:
 def draw_samples(samples, model, source, path, title=None):
     """A grid of images, or 2-D points scattered over held-out data, written to ``path``."""
     if source.kind == "points":
-        plots.save_scatter(samples.numpy(), path, spread(source.held_out, 2000)[0].numpy(), title)
+        plots.save_scatter(samples.cpu().numpy(), path, spread(source.held_out, 2000)[0].numpy(), title)
     else:
-        plots.save_image_grid(samples.numpy(), path, value_range=model.image_range)
+        plots.save_image_grid(samples.cpu().numpy(), path, value_range=model.image_range)
 
 
 def set_lr(model, lr):
@@ -241,13 +244,13 @@ def evaluate(model, source, count=2500, seeds=5):
       of real digits, classifier score, class histogram).
     """
     with evaluating(model), random.fork_rng(PICTURE_SEED):   # the same draws at every evaluation
-        figures = {"held_out": model.evaluate(source.held_out.tensors)}
+        figures = {"held_out": model.evaluate(tuple(t.to(model.device) for t in source.held_out.tensors))}
         if not model.can_sample:
             return figures
         if getattr(source.distribution, "means", None) is not None:
             def generate(n, seed):
                 with random.fork_rng(seed):
-                    return model.sample(n).numpy()
+                    return model.sample(n).cpu().numpy()
             estimates = metrics.evaluate_toy(generate, source.distribution, n=count, seeds=seeds)
             figures["toy"] = {name: estimate._asdict() for name, estimate in estimates.items()}
         elif source.kind == "image":
@@ -257,7 +260,7 @@ def evaluate(model, source, count=2500, seeds=5):
 
 def _samples(model, count, batch=500):
     """``count`` samples as one array, drawn ``batch`` at a time to bound the memory it takes."""
-    return np.concatenate([model.sample(min(batch, count - start)).numpy()
+    return np.concatenate([model.sample(min(batch, count - start)).cpu().numpy()
                            for start in range(0, count, batch)])
 
 

@@ -4,6 +4,7 @@ gradient under a random upstream gradient."""
 import contextlib
 
 import numpy as np
+import pytest
 
 import minigen
 from minigen.testing import gradcheck, gradgradcheck
@@ -14,16 +15,23 @@ except ImportError:  # PyTorch is an optional reference
     torch = None
 
 
-def check_op(fn, arrays, numpy_fn=None, torch_fn=None, second_order=True, **kwargs):
-    """Check ``fn`` (Tensors -> Tensor) at float64 ``arrays`` against every reference given.
+# Every device the suite runs on: the GPU's tests skip, saying why, where there is none.
+requires_gpu = pytest.mark.skipif(not minigen.cuda.is_available(),
+                                  reason=f"no GPU: {minigen.cuda.unavailable_reason()}")
+DEVICES = ["cpu", pytest.param("cuda", marks=requires_gpu)]
+
+
+def check_op(fn, arrays, numpy_fn=None, torch_fn=None, second_order=True, device="cpu", **kwargs):
+    """Check ``fn`` (Tensors -> Tensor) at float64 ``arrays`` on ``device`` against every
+    reference given.
 
     ``numpy_fn`` takes the arrays, ``torch_fn`` the torch tensors; ``kwargs`` go to the
     gradient checks (eps, atol, rtol).
     """
-    inputs = [minigen.tensor(a, dtype=minigen.float64, requires_grad=True) for a in arrays]
+    inputs = [minigen.tensor(a, dtype=minigen.float64, requires_grad=True, device=device) for a in arrays]
     out = fn(*inputs)
     if numpy_fn is not None:
-        np.testing.assert_allclose(out.detach().numpy(), numpy_fn(*arrays), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(out.detach().cpu().numpy(), numpy_fn(*arrays), rtol=1e-12, atol=1e-12)
     assert gradcheck(fn, inputs, **kwargs)
     if second_order:
         assert gradgradcheck(fn, inputs, **kwargs)

@@ -10,6 +10,7 @@ import pytest
 import minigen
 from minigen import autograd, cli, nn
 from minigen.backend import cpu
+from minigen.backend.kernels import Kernels
 from minigen.bench import profile, workloads
 from minigen.bench.workloads import WORKLOADS, Run
 
@@ -196,8 +197,8 @@ def test_minigen_and_torch_compute_the_same_iteration(key):
 # --- the profile --------------------------------------------------------------------------------
 
 def test_profile_accounts_for_the_iteration_and_restores_everything():
-    originals = (cpu._C, cpu.gemm, vars(autograd.Function)["apply"], nn.Linear.__call__, minigen.randn,
-                 autograd._run, minigen.optim.Optimizer.step)
+    originals = (cpu._C, vars(Kernels)["gemm"], vars(autograd.Function)["apply"], nn.Linear.__call__,
+                 minigen.randn, autograd._run, minigen.optim.Optimizer.step)
     result = profile.profile(WORKLOADS["w1"], iterations=1, warmup=1)
     components = result["components"]
     total = result["total_ms"]
@@ -208,8 +209,8 @@ def test_profile_accounts_for_the_iteration_and_restores_everything():
     assert kernels["gemm"] >= 16 + 16   # W1: 16 Linear forwards (G once, D three times), their backwards
     assert {category for category, *_ in components} <= set(profile.CATEGORIES)
     assert result["kernel_shapes"] and result["cprofile"]
-    assert (cpu._C, cpu.gemm, vars(autograd.Function)["apply"], nn.Linear.__call__, minigen.randn,
-            autograd._run, minigen.optim.Optimizer.step) == originals
+    assert (cpu._C, vars(Kernels)["gemm"], vars(autograd.Function)["apply"], nn.Linear.__call__,
+            minigen.randn, autograd._run, minigen.optim.Optimizer.step) == originals
     functions = profile._subclasses(autograd.Function)
     assert not any(hasattr(getattr(cls, method), "__wrapped__")
                    for cls in functions for method in ("forward", "backward"))

@@ -102,8 +102,6 @@ def test_misuse_gives_clear_errors():
         x.item()
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(x > 0)
-    with pytest.raises(RuntimeError, match="no CUDA backend"):
-        minigen.zeros(2, device="cuda")
     with pytest.raises(TypeError, match="add: expected a Tensor or a number, got str"):
         x + "a"
 

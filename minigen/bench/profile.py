@@ -4,7 +4,8 @@ optimisation is chosen by measurement.
 For the profile's duration (and restored after) timers wrap:
   kernel    every function of the compiled extension, as ``backend.cpu`` calls it (``cpu._C``
             is replaced by a timing proxy): the C++ kernels' own time, by name and by shapes
-  backend   every function of ``minigen.backend.cpu``: what its wrappers do around the kernel
+  backend   every method of the kernel table (``minigen.backend.kernels``): what the wrappers do
+            around the kernel
             (allocating outputs, contiguous copies, the Linear's transposed copy)
   op        ``forward`` and ``backward`` of every ``autograd.Function``: NumPy elementwise work
             and allocation in the ops written in Python (tanh, sigmoid, relu, add, mul, sums,
@@ -37,10 +38,11 @@ import numpy as np
 import minigen
 from minigen import autograd, nn, optim
 from minigen.backend import cpu
+from minigen.backend.kernels import Kernels
 
 CATEGORIES = {
     "kernel": "compiled kernels (C++)",
-    "backend": "backend.cpu wrappers: NumPy alloc/copy",
+    "backend": "kernel table wrappers: NumPy alloc/copy",
     "op.forward": "ops' forward: NumPy elementwise/alloc",
     "op.backward": "ops' backward formulas (Python, NumPy)",
     "autograd.apply": "graph recording (Function.apply)",
@@ -116,9 +118,9 @@ def instrumented(timers):
 
     try:
         patch(cpu, "_C", _TimedModule(cpu._C, timers))
-        for name, fn in list(vars(cpu).items()):
-            if inspect.isfunction(fn) and fn.__module__ == cpu.__name__:
-                patch(cpu, name, timers.wrap(("backend", name), fn))
+        for name, fn in list(vars(Kernels).items()):
+            if inspect.isfunction(fn) and not name.startswith("_") and name != "launch":
+                patch(Kernels, name, timers.wrap(("backend", name), fn))
         functions = list(_subclasses(autograd.Function))
         originals = [(cls, method, getattr(cls, method)) for cls in functions
                      for method in ("forward", "backward")]   # before any patch: no wrapping twice

@@ -39,6 +39,11 @@ class GenerativeModel(nn.Module):
         return {**cls.defaults, **(cls.points_defaults if kind == "points" else {})}
 
     @property
+    def device(self):
+        """Where the networks are (``model.to('cuda')`` moves them): noise and labels are made there."""
+        return next(self.parameters()).device
+
+    @property
     def is_image(self):
         return len(self.data_shape) == 3
 
@@ -64,7 +69,7 @@ class GenerativeModel(nn.Module):
 
     def latent(self, count):
         """``count`` draws of the latent prior."""
-        return minigen.randn(count, self.latent_dim)
+        return minigen.randn(count, self.latent_dim, device=self.device)
 
     @minigen.no_grad()
     def sample(self, count, labels=None):

@@ -53,5 +53,5 @@ class ConditionalGAN(GAN):
     def sample(self, count, labels=None):
         """Samples of the given classes; by default 0, 1, ..., 9, 0, 1, ... (a row per class)."""
         if labels is None:
-            labels = minigen.tensor([i % self.num_classes for i in range(count)])
+            labels = minigen.tensor([i % self.num_classes for i in range(count)], device=self.device)
         return super().sample(count, labels)

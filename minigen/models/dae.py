@@ -21,8 +21,8 @@ class DenoisingAutoencoder(Autoencoder):
 
     def corrupt(self, x):
         if self.is_image:
-            return x * (minigen.rand(*x.shape) >= self.masking)
-        return x + self.noise_std * minigen.randn(*x.shape)
+            return x * (minigen.rand_like(x) >= self.masking)
+        return x + self.noise_std * minigen.randn_like(x)
 
     @minigen.no_grad()
     def evaluate(self, held_out):

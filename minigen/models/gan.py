@@ -59,7 +59,7 @@ class GAN(GenerativeModel):
 
     def latent(self, count):
         shape = (self.latent_dim, 1, 1) if self.convolutional else (self.latent_dim,)
-        return minigen.randn(count, *shape)   # for convolutions, z is a 1 × 1 image
+        return minigen.randn(count, *shape, device=self.device)   # for convolutions, z is a 1 × 1 image
 
     def decode(self, z, labels=None):
         return self.generator(z)
@@ -72,16 +72,16 @@ class GAN(GenerativeModel):
         real, labels = batch[0], self.labels_of(batch)
         fake = self.decode(self.latent(len(real)), labels)
 
+        ones, zeros = (minigen.full((len(real),), value, device=real.device) for value in (1.0, 0.0))
         self.opt_d.zero_grad()
-        loss_d = (F.binary_cross_entropy(self.discriminate(real, labels), minigen.ones(len(real)))
-                  + F.binary_cross_entropy(self.discriminate(fake.detach(), labels),
-                                           minigen.zeros(len(real))))
+        loss_d = (F.binary_cross_entropy(self.discriminate(real, labels), ones)
+                  + F.binary_cross_entropy(self.discriminate(fake.detach(), labels), zeros))
         loss_d.backward()
         self.opt_d.step()
 
         self.opt_g.zero_grad()
         with frozen(self.discriminator):   # D was just updated; G's step must not change it
-            loss_g = F.binary_cross_entropy(self.discriminate(fake, labels), minigen.ones(len(real)))
+            loss_g = F.binary_cross_entropy(self.discriminate(fake, labels), ones)
             loss_g.backward()
         self.opt_g.step()
         return take({"loss_d": loss_d, "loss_g": loss_g})

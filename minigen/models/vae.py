@@ -66,7 +66,7 @@ class VAE(GenerativeModel):
     def train_step(self, batch, step):
         x = batch[0]
         self.optimizer.zero_grad()
-        losses = self.losses(x, minigen.randn(len(x), self.latent_dim))
+        losses = self.losses(x, minigen.randn(len(x), self.latent_dim, device=x.device))
         losses["loss"].backward()
         self.optimizer.step()
         return per_digit(take(losses), len(x))
@@ -84,7 +84,8 @@ class VAE(GenerativeModel):
         per digit, so repeated calls differ a little (its expectation is the same)."""
         x = held_out[0]
         with evaluating(self):
-            losses = per_digit(take(self.losses(x, minigen.randn(len(x), self.latent_dim))), len(x))
+            z = minigen.randn(len(x), self.latent_dim, device=x.device)
+            losses = per_digit(take(self.losses(x, z)), len(x))
         return {"neg_elbo": losses["loss"], "recon": losses["recon"], "kl": losses["kl"]}
 
 

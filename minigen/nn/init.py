@@ -6,11 +6,12 @@ b · prod(kernel) and a · prod(kernel).
 """
 import math
 
-from .. import random
+from .. import backend, random
 
 
 def _fill(tensor, values):
-    tensor._data[...] = values
+    # drawn on the CPU generator, copied to a tensor on the GPU (see minigen.creation)
+    tensor._data[...] = backend.to_device(values, tensor.device) if backend.is_array(values) else values
     return tensor
 
 

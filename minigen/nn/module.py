@@ -18,7 +18,8 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
-        array = data._data if isinstance(data, Tensor) else np.asarray(data, dtypes.default_float)
+        array = (data._data if isinstance(data, Tensor) else
+                 backend.array_module(data).asarray(data, dtypes.default_float))
         Tensor.__init__(self, array, dtype=array.dtype, requires_grad=requires_grad)
 
     def __repr__(self):
@@ -134,9 +135,23 @@ class Module:
         return self
 
     def to(self, device):
-        """Only the CPU exists so far: validates ``device`` and returns the module."""
-        backend.device(device)
+        """Move every parameter, its gradient and every buffer to ``device``, in place (the
+        tensors stay the same objects, so an optimiser made before still holds them); returns
+        the module, as in PyTorch."""
+        device = backend.device(device)
+        for module in self.modules():
+            for t in (*module._parameters.values(), *module._buffers.values()):
+                if t is not None:
+                    t._data = backend.to_device(t._data, device)
+                    if t.grad is not None:
+                        t.grad = Tensor._make(backend.to_device(t.grad._data, device))
         return self
+
+    def cuda(self):
+        return self.to(backend.CUDA)
+
+    def cpu(self):
+        return self.to(backend.CPU)
 
     # --- state --------------------------------------------------------------------------------
 
@@ -165,11 +180,14 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            array = value._data if isinstance(value, Tensor) else value
+            if not backend.is_array(array):
+                array = np.asarray(array)
             if array.shape != target.shape:
                 raise ValueError(f"load_state_dict: {key} has shape {array.shape} in the state "
                                  f"dict but {target.shape} in the module")
-            target._data[...] = array  # in place: the module's tensors stay the same objects
+            # in place, on the module's device: the module's tensors stay the same objects
+            target._data[...] = backend.to_device(array, target.device)
         return missing, unexpected
 
     # --- description ----------------------------------------------------------------------------

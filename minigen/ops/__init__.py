@@ -1,6 +1,6 @@
 """Every differentiable op, by family. Tensor methods and the ``minigen`` namespace call these."""
 from .activation import leaky_relu, relu, sigmoid, tanh
-from .common import cast
+from .common import cast, to_device
 from .conv import conv2d, conv_transpose2d
 from .dropout import dropout
 from .indexing import embedding, index

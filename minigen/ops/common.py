@@ -1,9 +1,10 @@
-"""Helpers every op file shares: casts, operand conversion, dtype promotion, argument checks."""
+"""Helpers every op file shares: casts, device copies, operand conversion, dtype promotion,
+argument checks."""
 import numbers
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -27,20 +28,43 @@ def cast(x, dtype):
     return x if x.dtype == dtype else Cast.apply(x, dtype)
 
 
-def as_tensor(op, value, dtype):
+class ToDevice(Function):
+    """A copy to another device; the gradient is copied back."""
+
+    crosses_devices = True
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.in_device = backend.device_of(x)
+        return backend.to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return to_device(gy, ctx.in_device), None
+
+
+def to_device(x, device):
+    """``x`` on ``device`` (itself when it is there already); differentiable."""
+    device = backend.device(device)
+    return x if x.device == device else ToDevice.apply(x, device)
+
+
+def as_tensor(op, value, dtype, device=backend.CPU):
     """``value`` as a Tensor of ``dtype``: Tensors are cast (differentiably), Python and NumPy
-    numbers become constants."""
+    numbers become constants on ``device``."""
     if isinstance(value, Tensor):
         return cast(value, dtype)
     if isinstance(value, (numbers.Number, np.bool_)):
-        return Tensor._make(np.asarray(value, dtype=dtype))
+        return Tensor._make(backend.array_module(device).asarray(value, dtype=dtype))
     raise TypeError(f"{op}: expected a Tensor or a number, got {type(value).__name__}")
 
 
 def promote(op, *operands):
-    """Convert all operands to their common dtype (PyTorch's promotion rules)."""
+    """Convert all operands to their common dtype (PyTorch's promotion rules); numbers become
+    constants on the device of the tensors."""
     dtype = dtypes.result_type(*operands)
-    return tuple(as_tensor(op, x, dtype) for x in operands)
+    device = next((x.device for x in operands if isinstance(x, Tensor)), backend.CPU)
+    return tuple(as_tensor(op, x, dtype, device) for x in operands)
 
 
 def floating(op, x):
@@ -49,7 +73,7 @@ def floating(op, x):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
     if dtypes.is_floating(x.dtype):
         return x
-    return as_tensor(op, x, dtypes.default_float)
+    return cast(x, dtypes.default_float)
 
 
 def broadcast_shape(op, *shapes):

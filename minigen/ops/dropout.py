@@ -7,7 +7,7 @@ product's own gradient in ``gy`` is the same mask again.
 """
 import numpy as np
 
-from .. import random
+from .. import backend, random
 from .common import floating
 from .pointwise import MaskedPass
 
@@ -49,7 +49,7 @@ def dropout(input, p=0.5, training=True):
         return input
     if p == 1:  # every element dropped (and 1 / (1 - p) would divide by zero)
         mask = np.zeros(input.shape, input.dtype)
-    else:
+    else:  # drawn on the CPU generator (see minigen.creation), copied to the input's device
         keep = random.generator().random(input.shape) >= p  # true with probability 1 - p
         mask = keep * np.asarray(1 / (1 - p), input.dtype)
-    return Dropout.apply(input, mask)
+    return Dropout.apply(input, backend.to_device(mask, input.device))

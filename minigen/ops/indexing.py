@@ -6,7 +6,7 @@ where an index repeats. The gather and the scatter-add are each other's gradient
 """
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -29,9 +29,10 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, gy, key, shape):
         ctx.key = key
-        out = np.zeros(shape, dtype=gy.dtype)
+        xp = backend.array_module(gy)
+        out = xp.zeros(shape, dtype=gy.dtype)
         if _is_advanced(key):
-            np.add.at(out, key, gy)
+            xp.add.at(out, key, gy)
         else:  # basic indexing cannot name an element twice: plain assignment is enough
             out[key] = gy
         return out
@@ -43,7 +44,9 @@ class IndexAdd(Function):
 
 def index(x, key):
     """``x[key]`` with NumPy's (and PyTorch's) rules for basic and advanced indexing."""
-    key = _normalize_key(key)
+    # index arrays go where x is (a list or NumPy array indexing a tensor on the GPU)
+    key = tuple(backend.to_device(part, x.device) if backend.is_array(part) else part
+                for part in _normalize_key(key))
     return Index.apply(x, key)
 
 
@@ -97,4 +100,4 @@ def _normalize_key(key):
 
 
 def _is_advanced(key):
-    return any(isinstance(part, np.ndarray) for part in key)
+    return any(backend.is_array(part) for part in key)

@@ -10,8 +10,6 @@ formula written in minigen ops instead, so that it can be differentiated once mo
 """
 import math
 
-import numpy as np
-
 from .. import autograd, backend
 from ..autograd import Function
 from ..tensor import Tensor
@@ -78,8 +76,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.ndim < 2:
         raise ValueError(f"batch_norm: input needs a channel dimension (N, C, *), got {input.shape}")
     channels = input.shape[1]
-    weight = Tensor._make(np.ones(channels, input.dtype)) if weight is None else weight
-    bias = Tensor._make(np.zeros(channels, input.dtype)) if bias is None else bias
+    xp = backend.array_module(input._data)
+    weight = Tensor._make(xp.ones(channels, input.dtype)) if weight is None else weight
+    bias = Tensor._make(xp.zeros(channels, input.dtype)) if bias is None else bias
     input, weight, bias = promote("batch_norm", input, weight, bias)
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                     ("running_var", running_var)):

@@ -8,6 +8,7 @@ are saved as constants: their own derivative is zero almost everywhere.
 """
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from .common import broadcast_shape, floating, promote
@@ -208,7 +209,7 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        zero = Tensor._make(np.zeros((), dtype=gy.dtype))
+        zero = Tensor._make(backend.array_module(gy._data).zeros((), dtype=gy.dtype))
         return _grads(ctx, lambda: Where.apply(gy, zero, ctx.condition),
                       lambda: Where.apply(zero, gy, ctx.condition)) + (None,)
 
@@ -277,10 +278,12 @@ def where(condition, a, b):
     """Elementwise ``a if condition else b``; ``condition`` is a bool tensor or array."""
     if isinstance(condition, Tensor):
         condition = condition._data
-    condition = np.asarray(condition)
+    if not backend.is_array(condition):
+        condition = np.asarray(condition)
     if condition.dtype != np.bool_:
         raise TypeError(f"where: condition must be bool, not {condition.dtype}")
     a, b = promote("where", a, b)
+    condition = backend.to_device(condition, a.device)  # a mask given as a list or NumPy array
     broadcast_shape("where", condition.shape, a.shape, b.shape)
     return Where.apply(a, b, condition)
 

@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autograd import Function
 from ..tensor import Tensor
 from .common import normalize_dim, normalize_dims
@@ -46,9 +46,12 @@ class Max(Function):
             mask = (x == out).astype(x.dtype)
             mask /= mask.sum(axis=axes, keepdims=True)
         else:
-            out = np.take_along_axis(x, indices, axis=axes[0])
-            mask = np.zeros_like(x)
-            np.put_along_axis(mask, indices, 1, axis=axes[0])
+            axis = axes[0]
+            out = np.take_along_axis(x, indices, axis=axis)
+            # 1 where the position along axis is the index (indices broadcast over that axis)
+            positions = backend.array_module(x).arange(x.shape[axis]).reshape(
+                [-1 if i == axis else 1 for i in range(x.ndim)])
+            mask = (positions == indices).astype(x.dtype)
         ctx.save_for_backward(mask)
         return out if keepdim else out.reshape([n for i, n in enumerate(out.shape) if i not in axes])
 
@@ -65,7 +68,8 @@ def sum(x, dim=None, keepdim=False):
     """Sum over ``dim`` (an int, a tuple of ints, or None for all). Integer and bool
     inputs sum to int64, as in PyTorch."""
     if not dtypes.is_floating(x.dtype):
-        return Tensor._make(np.asarray(x._data.sum(axis=normalize_dims("sum", dim, x.ndim),
+        xp = backend.array_module(x._data)
+        return Tensor._make(xp.asarray(x._data.sum(axis=normalize_dims("sum", dim, x.ndim),
                                                    keepdims=keepdim), dtype=dtypes.int64))
     return Sum.apply(x, normalize_dims("sum", dim, x.ndim), keepdim)
 
@@ -97,11 +101,12 @@ def max(x, dim=None, keepdim=False):
     if dim is None:
         return Max.apply(x, tuple(range(x.ndim)), False, None)
     axis = normalize_dim("max", dim, x.ndim)
+    xp = backend.array_module(x._data)
     if x.ndim == 0:
-        return MaxResult(x, Tensor._make(np.zeros((), dtype=dtypes.int64)))
-    indices = np.expand_dims(np.argmax(x._data, axis=axis), axis)
+        return MaxResult(x, Tensor._make(xp.zeros((), dtype=dtypes.int64)))
+    indices = xp.expand_dims(xp.argmax(x._data, axis=axis), axis)
     values = Max.apply(x, (axis,), keepdim, indices)
-    return MaxResult(values, Tensor._make(indices if keepdim else np.squeeze(indices, axis)))
+    return MaxResult(values, Tensor._make(indices if keepdim else xp.squeeze(indices, axis)))
 
 
 def _require_floating(op, x):

@@ -12,7 +12,7 @@ with random ``grad_outputs``: it checks the backward's own backward.
 """
 import numpy as np
 
-from .. import autograd, dtypes
+from .. import autograd, backend, dtypes
 from ..tensor import Tensor
 
 
@@ -101,21 +101,21 @@ def _check_direction(fn, inputs, wrt, outputs, eps, atol, rtol, rng):
     cotangents = [rng.standard_normal(o.shape) for o in outputs]
     plus = _outputs(fn, _perturbed(inputs, directions, eps))
     minus = _outputs(fn, _perturbed(inputs, directions, -eps))
-    numeric = sum(float(np.sum((p._data - m._data) / (2 * eps) * c))
+    numeric = sum(float(np.sum((_host(p) - _host(m)) / (2 * eps) * c))
                   for p, m, c in zip(plus, minus, cotangents))
     grads = _vjp(inputs, wrt, outputs, cotangents)
     analytic = sum(float(np.sum(g * directions[i])) for i, g in zip(wrt, grads))
     if not np.isclose(analytic, numeric, rtol=rtol, atol=atol):
         raise GradcheckError(
             f"directional derivative mismatch: analytic <t, J^T c> = {analytic:.10g}, numeric "
-            f"= {numeric:.10g}\ninputs: {[inputs[i]._data for i in wrt]}\n"
+            f"= {numeric:.10g}\ninputs: {[_host(inputs[i]) for i in wrt]}\n"
             f"directions t: {list(directions.values())}\ncotangents c: {cotangents}")
 
 
 # --- Jacobians --------------------------------------------------------------------------------
 
 def _numeric_jacobian(fn, inputs, i, outputs, eps):
-    x = inputs[i]._data
+    x = _host(inputs[i])
     columns = [np.empty((o.numel(), x.size)) for o in outputs]
     for j in range(x.size):
         direction = {i: np.zeros(x.shape)}
@@ -123,7 +123,7 @@ def _numeric_jacobian(fn, inputs, i, outputs, eps):
         plus = _outputs(fn, _perturbed(inputs, direction, eps))
         minus = _outputs(fn, _perturbed(inputs, direction, -eps))
         for jac, p, m in zip(columns, plus, minus):
-            jac[:, j] = ((p._data - m._data) / (2 * eps)).ravel()
+            jac[:, j] = ((_host(p) - _host(m)) / (2 * eps)).ravel()
     return columns
 
 
@@ -146,7 +146,7 @@ def _vjp(inputs, wrt, outputs, cotangents):
     if not used:
         return [np.zeros(inputs[i].shape) for i in wrt]
     grads = autograd.grad([o for o, _ in used], [inputs[i] for i in wrt],
-                          [Tensor(c, dtype=o.dtype) for o, c in used],
+                          [Tensor(c, dtype=o.dtype, device=o.device) for o, c in used],
                           retain_graph=True, allow_unused=True)
     result = []
     for i, g in zip(wrt, grads):
@@ -154,11 +154,16 @@ def _vjp(inputs, wrt, outputs, cotangents):
             raise GradcheckError(
                 f"the gradient for input {i} has shape {g.shape} and dtype {g.dtype}, but "
                 f"the input has shape {inputs[i].shape} and dtype {inputs[i].dtype}")
-        result.append(np.zeros(inputs[i].shape) if g is None else g._data)
+        result.append(np.zeros(inputs[i].shape) if g is None else _host(g))
     return result
 
 
 # --- plumbing ---------------------------------------------------------------------------------
+
+def _host(t):
+    """A tensor's values as a NumPy array: the checks do their arithmetic on the CPU."""
+    return backend.to_numpy(t._data)
+
 
 def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
@@ -192,6 +197,7 @@ def _perturbed(inputs, directions, eps):
     """``inputs`` with ``eps * directions[i]`` added to input i, as fresh leaves that still
     require grad (``gradgradcheck``'s function differentiates them inside)."""
     return tuple(
-        Tensor(x._data + eps * directions[i], dtype=x.dtype, requires_grad=x.requires_grad)
+        Tensor(_host(x) + eps * directions[i], dtype=x.dtype, requires_grad=x.requires_grad,
+               device=x.device)
         if i in directions else x
         for i, x in enumerate(inputs))
