@@ -10,7 +10,7 @@ import minigen.nn.functional as F
 from minigen.testing import gradcheck, gradgradcheck
 from minigen.testing import strategies as mst
 
-from helpers import assert_matches_torch, torch
+from helpers import DEVICES, assert_matches_torch, torch
 
 # Small configurations for the numeric checks (each Jacobian column is a forward pass).
 SMALL = mst.conv_configs(max_side=5, max_channels=2, max_kernel=3, max_batch=2)
@@ -24,9 +24,10 @@ def arrays_for(config, seed, transposed=False):
     return x, weight, bias
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @given(config=SMALL, seed=st.integers(0, 99))
-def test_conv2d_gradients(config, seed):
-    x, weight, bias = (minigen.tensor(a, requires_grad=True) for a in arrays_for(config, seed))
+def test_conv2d_gradients(device, config, seed):
+    x, weight, bias = (minigen.tensor(a, requires_grad=True, device=device) for a in arrays_for(config, seed))
 
     def fn(x, weight, bias):
         return F.conv2d(x, weight, bias, **config.conv2d_kwargs())
@@ -35,9 +36,10 @@ def test_conv2d_gradients(config, seed):
     assert gradgradcheck(fn, [x, weight, bias], fast_mode=True)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @given(config=SMALL, seed=st.integers(0, 99))
-def test_conv_transpose2d_gradients(config, seed):
-    x, weight, bias = (minigen.tensor(a, requires_grad=True)
+def test_conv_transpose2d_gradients(device, config, seed):
+    x, weight, bias = (minigen.tensor(a, requires_grad=True, device=device)
                        for a in arrays_for(config, seed, transposed=True))
 
     def fn(x, weight, bias):

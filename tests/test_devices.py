@@ -57,7 +57,7 @@ def test_a_module_and_its_optimiser_state_move_in_place(device):
 @requires_gpu
 def test_one_op_never_mixes_devices():
     x, y = minigen.ones(3), minigen.ones(3, device="cuda")
-    with pytest.raises(ValueError, match="Add: expected all tensors on one device, got tensors on cpu and cuda"):
+    with pytest.raises(ValueError, match="Add: expected all tensors on one device, got .* cpu and cuda"):
         x + y
     with pytest.raises(TypeError, match=r"\.cpu\(\)\.numpy\(\)"):
         y.numpy()

@@ -462,7 +462,9 @@ def check(name, kw, touched, array_names):
         _C.leaky_relu_fwd(x, x, 0.5, "fast")
 
 
-def fuzz_one(name, draw):
+def mutated_call(name, draw):
+    """A valid call of _C.`name` with 1-3 mutations: (its kwargs, the arguments the mutations
+    touched, the names of its array arguments). test_cuda_bindings makes the same calls."""
     spec = SPECS[name]
     dtype = draw(st.sampled_from(FLOATS))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -472,7 +474,11 @@ def fuzz_one(name, draw):
     # (valid calls alone are the kernel tests' business: at least one mutation)
     for mutation in draw(st.lists(st.sampled_from(MUTATIONS), min_size=1, max_size=3)):
         touched |= mutation(draw, rng, spec, kw)
-    check(name, kw, touched, sorted(set(array_names)))
+    return kw, touched, sorted(set(array_names))
+
+
+def fuzz_one(name, draw):
+    check(name, *mutated_call(name, draw))
 
 
 # --- the tests ---------------------------------------------------------------------------------

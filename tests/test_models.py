@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minigen
-from helpers import torch
+from helpers import DEVICES, torch
 from minigen.models import DCGAN, MODELS, WGAN, WGANGP
 
 SHAPES = {"image": (1, 28, 28), "points": (2,)}
@@ -28,17 +28,19 @@ def build(model_class, kind):
 CASES = [(name, kind) for name, cls in MODELS.items() for kind in cls.data_kinds]
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name, kind", CASES)
-def test_every_model_trains_a_few_steps(name, kind):
+def test_every_model_trains_a_few_steps(name, kind, device):
     model_class = MODELS[name]
-    model = build(model_class, kind)
-    before = {key: value.numpy().copy() for key, value in model.state_dict().items()}
+    model = build(model_class, kind).to(device)
+    before = {key: value.cpu().numpy().copy() for key, value in model.state_dict().items()}
     steps = getattr(model_class, "n_critic", 1) + 1   # at least one generator step
     for step in range(steps):
-        losses = model.train_step(batch_for(model_class, kind, seed=step), step)
+        batch = tuple(t.to(device) for t in batch_for(model_class, kind, seed=step))
+        losses = model.train_step(batch, step)
         assert losses and all(math.isfinite(v) for v in losses.values()), losses
     unchanged = [key for key, value in model.state_dict().items()
-                 if "num_batches" not in key and np.array_equal(before[key], value.numpy())]
+                 if "num_batches" not in key and np.array_equal(before[key], value.cpu().numpy())]
     if not getattr(model, "sigmoid", True):
         # a critic's output bias cancels in mean C(fake) - mean C(real) and in the penalty
         output_bias = list(dict(model.named_parameters()))[-1]
