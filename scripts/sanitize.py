@@ -38,6 +38,7 @@ def build():
     shutil.rmtree(TARGET, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(TARGET),
                     "--config-settings=cmake.define.MINIGEN_SANITIZE=ON",
+                    "--config-settings=cmake.define.MINIGEN_CUDA=OFF",   # ASan checks host code only
                     "--config-settings=cmake.build-type=RelWithDebInfo", str(ROOT)], check=True)
 
 
