@@ -3,30 +3,17 @@
 #include <cmath>
 
 #include "bind.h"
-#include "checks.h"
+#include "check_loss.h"
 #include "cpu/loss.h"
 
 namespace minigen {
 namespace {
 
-// Checks shared by the four bindings: `inputs` (first one named `first`) and the output all
-// float, alike in dtype and shape, contiguous; the output writeable and apart from the inputs.
-void check_elementwise(const char* op, std::initializer_list<std::pair<const char*, const py::array*>> inputs,
-                       const char* out_name, const py::array& out) {
-  const auto& [first_name, first] = *inputs.begin();
-  require_float(op, first_name, *first);
-  require_contiguous(op, first_name, *first);
-  for (const auto& [name, a] : inputs) require_like(op, name, *a, first_name, *first);
-  require_like(op, out_name, out, first_name, *first);
-  require_writeable(op, out_name, out);
-  for (const auto& [name, a] : inputs) require_no_partial_overlap(op, out_name, out, name, *a);
-}
-
 // input (n), target (n) -> out (n); ValueError if an input element lies outside [0, 1].
 void bce_fwd(const py::array& input, const py::array& target, py::array out, const std::string& impl) {
   const char* op = "bce_fwd";
   const Impl which = parse_impl(op, impl);
-  check_elementwise(op, {{"input", &input}, {"target", &target}}, "out", out);
+  check_bce(op, {{"input", input}, {"target", target}}, {"out", out});
   int64_t bad = -1;
   double bad_value = 0.0;
   dispatch_float(input, [&](auto zero) {
@@ -49,8 +36,8 @@ void bce_bwd(const py::array& input, const py::array& target, const py::array& g
              py::array grad_in, const std::string& impl) {
   const char* op = "bce_bwd";
   const Impl which = parse_impl(op, impl);
-  check_elementwise(op, {{"input", &input}, {"target", &target}, {"grad_out", &grad_out}},
-                    "grad_in", grad_in);
+  check_bce(op, {{"input", input}, {"target", target}, {"grad_out", grad_out}},
+            {"grad_in", grad_in});
   dispatch_float(input, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::bce_bwd_ref<T> : cpu::bce_bwd_fast<T>;
@@ -64,7 +51,7 @@ void bce_logits_fwd(const py::array& logits, const py::array& target, py::array 
                     const std::string& impl) {
   const char* op = "bce_logits_fwd";
   const Impl which = parse_impl(op, impl);
-  check_elementwise(op, {{"logits", &logits}, {"target", &target}}, "out", out);
+  check_bce(op, {{"logits", logits}, {"target", target}}, {"out", out});
   dispatch_float(logits, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::bce_logits_fwd_ref<T> : cpu::bce_logits_fwd_fast<T>;
@@ -78,8 +65,8 @@ void bce_logits_bwd(const py::array& logits, const py::array& target, const py::
                     py::array grad_in, const std::string& impl) {
   const char* op = "bce_logits_bwd";
   const Impl which = parse_impl(op, impl);
-  check_elementwise(op, {{"logits", &logits}, {"target", &target}, {"grad_out", &grad_out}},
-                    "grad_in", grad_in);
+  check_bce(op, {{"logits", logits}, {"target", target}, {"grad_out", grad_out}},
+            {"grad_in", grad_in});
   dispatch_float(logits, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::bce_logits_bwd_ref<T> : cpu::bce_logits_bwd_fast<T>;

@@ -1,45 +1,18 @@
 // Bindings of the batch-norm kernels (csrc/cpu/norm.cc): check, release the GIL, call.
 
 #include "bind.h"
-#include "checks.h"
+#include "check_norm.h"
 #include "cpu/norm.h"
 
 namespace minigen {
 namespace {
-
-// x must be (N, C, S); a per-channel vector must be (C,), x's dtype, contiguous.
-void require_batch(const char* op, const py::array& x) {
-  require_float(op, "x", x);
-  require_contiguous(op, "x", x);
-  if (x.ndim() != 3) fail(op, "x must be 3-D (N, C, S), got shape " + shape_str(x));
-}
-
-void require_channels(const char* op, const char* name, const py::array& v, const py::array& x) {
-  require_same_dtype(op, name, v, "x", x);
-  require_contiguous(op, name, v);
-  if (v.ndim() != 1 || v.shape(0) != x.shape(1))
-    fail(op, std::string(name) + " has shape " + shape_str(v) + " but x has " +
-                 std::to_string(x.shape(1)) + " channels (shape " + shape_str(x) + ")");
-}
 
 // x (N, C, S), weight (C), bias (C) -> y (N, C, S), mean (C), var (C, biased)
 void batch_norm_fwd(const py::array& x, const py::array& weight, const py::array& bias, double eps,
                     py::array y, py::array mean, py::array var, const std::string& impl) {
   const char* op = "batch_norm_fwd";
   const Impl which = parse_impl(op, impl);
-  require_batch(op, x);
-  require_channels(op, "weight", weight, x);
-  require_channels(op, "bias", bias, x);
-  require_like(op, "y", y, "x", x);
-  require_channels(op, "mean", mean, x);
-  require_channels(op, "var", var, x);
-  for (auto [name, a] : {std::pair{"y", &y}, {"mean", &mean}, {"var", &var}})
-    require_writeable(op, name, *a);
-  // y may be x itself (in place); otherwise no output shares memory with an input or another
-  // output (mean = var would hand back the variance as both).
-  require_no_partial_overlap(op, "y", y, "x", x);
-  require_apart(op, {{"y", y}, {"mean", mean}, {"var", var}}, {{"weight", weight}, {"bias", bias}});
-  require_apart(op, {{"mean", mean}, {"var", var}}, {{"x", x}});
+  check_batch_norm_fwd(op, x, weight, bias, y, mean, var);
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::batch_norm_fwd_ref<T> : cpu::batch_norm_fwd_fast<T>;
@@ -55,24 +28,7 @@ void batch_norm_bwd(const py::array& x, const py::array& grad_out, const py::arr
                     py::array grad_weight, py::array grad_bias, const std::string& impl) {
   const char* op = "batch_norm_bwd";
   const Impl which = parse_impl(op, impl);
-  require_batch(op, x);
-  require_like(op, "grad_out", grad_out, "x", x);
-  for (auto [name, a] : {std::pair{"weight", &weight}, {"mean", &mean}, {"var", &var}})
-    require_channels(op, name, *a, x);
-  require_like(op, "grad_in", grad_in, "x", x);
-  require_channels(op, "grad_weight", grad_weight, x);
-  require_channels(op, "grad_bias", grad_bias, x);
-  for (auto [name, a] :
-       {std::pair{"grad_in", &grad_in}, {"grad_weight", &grad_weight}, {"grad_bias", &grad_bias}})
-    require_writeable(op, name, *a);
-  // grad_in may be x or grad_out itself (in place); otherwise no output shares memory with an
-  // input or another output.
-  require_no_partial_overlap(op, "grad_in", grad_in, "x", x);
-  require_no_partial_overlap(op, "grad_in", grad_in, "grad_out", grad_out);
-  require_apart(op, {{"grad_in", grad_in}, {"grad_weight", grad_weight}, {"grad_bias", grad_bias}},
-                {{"weight", weight}, {"mean", mean}, {"var", var}});
-  require_apart(op, {{"grad_weight", grad_weight}, {"grad_bias", grad_bias}},
-                {{"x", x}, {"grad_out", grad_out}});
+  check_batch_norm_bwd(op, x, grad_out, weight, mean, var, grad_in, grad_weight, grad_bias);
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel = which == Impl::ref ? cpu::batch_norm_bwd_ref<T> : cpu::batch_norm_bwd_fast<T>;

@@ -2,14 +2,11 @@
 
 #include <pybind11/stl.h>  // std::optional: max_exp_avg_sq may be None
 
-#include <cmath>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "bind.h"
-#include "checks.h"
+#include "check_optim.h"
 #include "cpu/optim.h"
 
 namespace minigen {
@@ -22,35 +19,11 @@ void adam_step(py::array param, const py::array& grad, py::array exp_avg, py::ar
                double beta2, double eps, const std::string& impl) {
   const char* op = "adam_step";
   const Impl which = parse_impl(op, impl);
-  require_float(op, "param", param);
-  require_contiguous(op, "param", param);
-  require_like(op, "grad", grad, "param", param);
-  if (step < 1) fail(op, "step must be >= 1, got " + std::to_string(step));
-
-  // The arrays the kernel writes, each writeable and sharing memory with no other argument.
-  std::vector<std::pair<const char*, py::array*>> outputs = {
-      {"param", &param}, {"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq}};
-  if (max_exp_avg_sq) outputs.push_back({"max_exp_avg_sq", &*max_exp_avg_sq});
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const auto& [name, array] = outputs[i];
-    if (i > 0) require_like(op, name, *array, "param", param);
-    require_writeable(op, name, *array);
-    require_disjoint(op, name, *array, "grad", grad);
-    for (size_t j = 0; j < i; ++j) require_disjoint(op, name, *array, outputs[j].first, *outputs[j].second);
-  }
-
+  check_adam_step(op, param, grad, exp_avg, exp_avg_sq,
+                  max_exp_avg_sq ? &*max_exp_avg_sq : nullptr, step);
   dispatch_float(param, [&](auto zero) {
     using T = decltype(zero);
-    // Rounded to T from double, as torch rounds its Python-float scalars to the tensor's dtype.
-    const cpu::AdamScalars<T> scalars{
-        static_cast<T>(1 - beta1),
-        static_cast<T>(1 - (1 - beta1)),
-        static_cast<T>(beta2),
-        static_cast<T>(1 - beta2),
-        static_cast<T>(std::sqrt(1 - std::pow(beta2, static_cast<double>(step)))),
-        static_cast<T>(eps),
-        static_cast<T>(lr / (1 - std::pow(beta1, static_cast<double>(step)))),
-    };
+    const auto scalars = adam_scalars<T>(step, lr, beta1, beta2, eps);
     const auto kernel = which == Impl::ref ? cpu::adam_step_ref<T> : cpu::adam_step_fast<T>;
     T* vmax = max_exp_avg_sq ? output_ptr<T>(*max_exp_avg_sq) : nullptr;
     T* p = output_ptr<T>(param);

@@ -1,7 +1,7 @@
 // Bindings of the fused gradient penalty (csrc/cpu/penalty.cc): check, release the GIL, call.
 
 #include "bind.h"
-#include "checks.h"
+#include "check_penalty.h"
 #include "cpu/penalty.h"
 
 namespace minigen {
@@ -12,13 +12,7 @@ void gradient_penalty_fwd(const py::array& grads, double target, py::array out,
                           const std::string& impl) {
   const char* op = "gradient_penalty_fwd";
   const Impl which = parse_impl(op, impl);
-  require_float(op, "grads", grads);
-  require_contiguous(op, "grads", grads);
-  require_matrix(op, "grads", grads);
-  require_same_dtype(op, "out", out, "grads", grads);
-  if (out.ndim() != 0) fail(op, "out must be 0-d, got shape " + shape_str(out));
-  require_contiguous(op, "out", out);  // 0-d is always contiguous, but may be misaligned
-  require_writeable(op, "out", out);
+  check_gradient_penalty_fwd(op, grads, out);
   dispatch_float(grads, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel =
@@ -35,12 +29,7 @@ void gradient_penalty_bwd(const py::array& grads, double target, double grad_out
                           py::array grad_in, const std::string& impl) {
   const char* op = "gradient_penalty_bwd";
   const Impl which = parse_impl(op, impl);
-  require_float(op, "grads", grads);
-  require_contiguous(op, "grads", grads);
-  require_matrix(op, "grads", grads);
-  require_like(op, "grad_in", grad_in, "grads", grads);
-  require_writeable(op, "grad_in", grad_in);
-  require_no_partial_overlap(op, "grad_in", grad_in, "grads", grads);
+  check_gradient_penalty_bwd(op, grads, grad_in);
   dispatch_float(grads, [&](auto zero) {
     using T = decltype(zero);
     const auto kernel =

@@ -31,5 +31,9 @@ PYBIND11_MODULE(_cuda, m) {
   using namespace minigen::bind_cuda;
   m.doc() = "minigen CUDA kernels. Python allocates outputs (CuPy); kernels write them.";
   bind_activation(m);
+  bind_loss(m);
+  bind_penalty(m);
+  bind_norm(m);
+  bind_optim(m);
   m.def("device_count", &device_count, "Number of usable CUDA devices (0 without a GPU).");
 }

@@ -13,5 +13,9 @@ namespace minigen::bind_cuda {
 namespace py = pybind11;
 
 void bind_activation(py::module_& m);  // csrc/cuda/bind_activation.cc
+void bind_loss(py::module_& m);        // csrc/cuda/bind_loss.cc
+void bind_penalty(py::module_& m);     // csrc/cuda/bind_penalty.cc
+void bind_norm(py::module_& m);        // csrc/cuda/bind_norm.cc
+void bind_optim(py::module_& m);       // csrc/cuda/bind_optim.cc
 
 }  // namespace minigen::bind_cuda
