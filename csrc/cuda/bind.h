@@ -1,7 +1,9 @@
 // One registration function per op family; csrc/cuda/bind.cc calls them all from PYBIND11_MODULE.
 // Each binding has the name, arguments and checks of its minigen._C counterpart (csrc/bind_*.cc),
 // takes CUDA arrays (csrc/cuda/device_view.h) and one more argument, `stream`: the CUDA stream
-// (as an integer, cupy.cuda.get_current_stream().ptr) its kernel is queued on.
+// (as an integer, cupy.cuda.get_current_stream().ptr) its kernel is queued on. A binding views its
+// arrays before it reads `impl`, as _C's do (pybind11 refuses a non-array before the body runs), so
+// that a call with both wrong gets the same error from both modules.
 #pragma once
 
 #include <pybind11/pybind11.h>

@@ -14,9 +14,9 @@ using cuda::device_view;
 void leaky_relu_fwd(const py::object& x_obj, const py::object& out_obj, double negative_slope,
                     const std::string& impl, std::uintptr_t stream) {
   const char* op = "leaky_relu_fwd";
-  const Impl which = parse_impl(op, impl);
   const py::array x = device_view(op, "x", x_obj);
   py::array out = device_view(op, "out", out_obj);
+  const Impl which = parse_impl(op, impl);
   check_leaky_relu_fwd(op, x, out);
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);
@@ -29,10 +29,10 @@ void leaky_relu_bwd(const py::object& x_obj, const py::object& grad_out_obj,
                     const py::object& grad_in_obj, double negative_slope, const std::string& impl,
                     std::uintptr_t stream) {
   const char* op = "leaky_relu_bwd";
-  const Impl which = parse_impl(op, impl);
   const py::array x = device_view(op, "x", x_obj);
   const py::array grad_out = device_view(op, "grad_out", grad_out_obj);
   py::array grad_in = device_view(op, "grad_in", grad_in_obj);
+  const Impl which = parse_impl(op, impl);
   check_leaky_relu_bwd(op, x, grad_out, grad_in);
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);

@@ -16,10 +16,10 @@ using cuda::device_view;
 void bce_fwd(const py::object& input_obj, const py::object& target_obj, const py::object& out_obj,
              const std::string& impl, std::uintptr_t stream) {
   const char* op = "bce_fwd";
-  const Impl which = parse_impl(op, impl);
   const py::array input = device_view(op, "input", input_obj);
   const py::array target = device_view(op, "target", target_obj);
   py::array out = device_view(op, "out", out_obj);
+  const Impl which = parse_impl(op, impl);
   check_bce(op, {{"input", input}, {"target", target}}, {"out", out});
   dispatch_float(input, [&](auto zero) {
     using T = decltype(zero);
@@ -33,11 +33,11 @@ void bce_bwd(const py::object& input_obj, const py::object& target_obj,
              const py::object& grad_out_obj, const py::object& grad_in_obj,
              const std::string& impl, std::uintptr_t stream) {
   const char* op = "bce_bwd";
-  const Impl which = parse_impl(op, impl);
   const py::array input = device_view(op, "input", input_obj);
   const py::array target = device_view(op, "target", target_obj);
   const py::array grad_out = device_view(op, "grad_out", grad_out_obj);
   py::array grad_in = device_view(op, "grad_in", grad_in_obj);
+  const Impl which = parse_impl(op, impl);
   check_bce(op, {{"input", input}, {"target", target}, {"grad_out", grad_out}},
             {"grad_in", grad_in});
   dispatch_float(input, [&](auto zero) {
@@ -51,10 +51,10 @@ void bce_bwd(const py::object& input_obj, const py::object& target_obj,
 void bce_logits_fwd(const py::object& logits_obj, const py::object& target_obj,
                     const py::object& out_obj, const std::string& impl, std::uintptr_t stream) {
   const char* op = "bce_logits_fwd";
-  const Impl which = parse_impl(op, impl);
   const py::array logits = device_view(op, "logits", logits_obj);
   const py::array target = device_view(op, "target", target_obj);
   py::array out = device_view(op, "out", out_obj);
+  const Impl which = parse_impl(op, impl);
   check_bce(op, {{"logits", logits}, {"target", target}}, {"out", out});
   dispatch_float(logits, [&](auto zero) {
     using T = decltype(zero);
@@ -68,11 +68,11 @@ void bce_logits_bwd(const py::object& logits_obj, const py::object& target_obj,
                     const py::object& grad_out_obj, const py::object& grad_in_obj,
                     const std::string& impl, std::uintptr_t stream) {
   const char* op = "bce_logits_bwd";
-  const Impl which = parse_impl(op, impl);
   const py::array logits = device_view(op, "logits", logits_obj);
   const py::array target = device_view(op, "target", target_obj);
   const py::array grad_out = device_view(op, "grad_out", grad_out_obj);
   py::array grad_in = device_view(op, "grad_in", grad_in_obj);
+  const Impl which = parse_impl(op, impl);
   check_bce(op, {{"logits", logits}, {"target", target}, {"grad_out", grad_out}},
             {"grad_in", grad_in});
   dispatch_float(logits, [&](auto zero) {

@@ -17,13 +17,13 @@ void batch_norm_fwd(const py::object& x_obj, const py::object& weight_obj,
                     const py::object& mean_obj, const py::object& var_obj,
                     const std::string& impl, std::uintptr_t stream) {
   const char* op = "batch_norm_fwd";
-  const Impl which = parse_impl(op, impl);
   const py::array x = device_view(op, "x", x_obj);
   const py::array weight = device_view(op, "weight", weight_obj);
   const py::array bias = device_view(op, "bias", bias_obj);
   py::array y = device_view(op, "y", y_obj);
   py::array mean = device_view(op, "mean", mean_obj);
   py::array var = device_view(op, "var", var_obj);
+  const Impl which = parse_impl(op, impl);
   check_batch_norm_fwd(op, x, weight, bias, y, mean, var);
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);
@@ -40,7 +40,6 @@ void batch_norm_bwd(const py::object& x_obj, const py::object& grad_out_obj,
                     const py::object& grad_weight_obj, const py::object& grad_bias_obj,
                     const std::string& impl, std::uintptr_t stream) {
   const char* op = "batch_norm_bwd";
-  const Impl which = parse_impl(op, impl);
   const py::array x = device_view(op, "x", x_obj);
   const py::array grad_out = device_view(op, "grad_out", grad_out_obj);
   const py::array weight = device_view(op, "weight", weight_obj);
@@ -49,6 +48,7 @@ void batch_norm_bwd(const py::object& x_obj, const py::object& grad_out_obj,
   py::array grad_in = device_view(op, "grad_in", grad_in_obj);
   py::array grad_weight = device_view(op, "grad_weight", grad_weight_obj);
   py::array grad_bias = device_view(op, "grad_bias", grad_bias_obj);
+  const Impl which = parse_impl(op, impl);
   check_batch_norm_bwd(op, x, grad_out, weight, mean, var, grad_in, grad_weight, grad_bias);
   dispatch_float(x, [&](auto zero) {
     using T = decltype(zero);

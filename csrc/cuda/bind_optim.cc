@@ -20,7 +20,6 @@ void adam_step(const py::object& param_obj, const py::object& grad_obj,
                const py::object& max_exp_avg_sq_obj, int64_t step, double lr, double beta1,
                double beta2, double eps, const std::string& impl, std::uintptr_t stream) {
   const char* op = "adam_step";
-  const Impl which = parse_impl(op, impl);
   py::array param = device_view(op, "param", param_obj);
   const py::array grad = device_view(op, "grad", grad_obj);
   py::array exp_avg = device_view(op, "exp_avg", exp_avg_obj);
@@ -28,6 +27,7 @@ void adam_step(const py::object& param_obj, const py::object& grad_obj,
   std::optional<py::array> max_exp_avg_sq;
   if (!max_exp_avg_sq_obj.is_none())
     max_exp_avg_sq = device_view(op, "max_exp_avg_sq", max_exp_avg_sq_obj);
+  const Impl which = parse_impl(op, impl);
   check_adam_step(op, param, grad, exp_avg, exp_avg_sq,
                   max_exp_avg_sq ? &*max_exp_avg_sq : nullptr, step);
   dispatch_float(param, [&](auto zero) {

@@ -15,9 +15,9 @@ using cuda::device_view;
 void gradient_penalty_fwd(const py::object& grads_obj, double target, const py::object& out_obj,
                           const std::string& impl, std::uintptr_t stream) {
   const char* op = "gradient_penalty_fwd";
-  const Impl which = parse_impl(op, impl);
   const py::array grads = device_view(op, "grads", grads_obj);
   py::array out = device_view(op, "out", out_obj);
+  const Impl which = parse_impl(op, impl);
   check_gradient_penalty_fwd(op, grads, out);
   dispatch_float(grads, [&](auto zero) {
     using T = decltype(zero);
@@ -31,9 +31,9 @@ void gradient_penalty_bwd(const py::object& grads_obj, double target, double gra
                           const py::object& grad_in_obj, const std::string& impl,
                           std::uintptr_t stream) {
   const char* op = "gradient_penalty_bwd";
-  const Impl which = parse_impl(op, impl);
   const py::array grads = device_view(op, "grads", grads_obj);
   py::array grad_in = device_view(op, "grad_in", grad_in_obj);
+  const Impl which = parse_impl(op, impl);
   check_gradient_penalty_bwd(op, grads, grad_in);
   dispatch_float(grads, [&](auto zero) {
     using T = decltype(zero);
