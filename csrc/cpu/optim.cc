@@ -12,37 +12,10 @@
 
 #include "cpu/optim.h"
 
-#include <algorithm>
-#include <cmath>
-
+#include "adam_element.h"
 #include "cpu/parallel.h"
 
 namespace minigen::cpu {
-
-namespace {
-
-// torch.maximum: NaN if either is NaN. (std::max(a, b) is a < b ? b : a, which returns a when b
-// is NaN: a NaN gradient's exp_avg_sq was dropped from AMSGrad's maximum, which PyTorch keeps.)
-template <typename T>
-inline T maximum(T a, T b) {
-  return a < b || b != b ? b : a;
-}
-
-// One element's update; the reference and the fast loops both inline it.
-template <typename T>
-inline void adam_element(T& param, T grad, T& exp_avg, T& exp_avg_sq, T* max_exp_avg_sq,
-                         const AdamScalars<T>& s) {
-  // torch.lerp: start + w * (end - start) for w < 0.5, else end - (end - start) * (1 - w)
-  const T diff = grad - exp_avg;
-  exp_avg = s.lerp_weight < T(0.5) ? exp_avg + s.lerp_weight * diff : grad - diff * s.lerp_keep;
-  exp_avg_sq = exp_avg_sq * s.beta2 + s.one_minus_beta2 * grad * grad;
-  T second = exp_avg_sq;
-  if (max_exp_avg_sq) second = *max_exp_avg_sq = maximum(*max_exp_avg_sq, exp_avg_sq);
-  const T denom = std::sqrt(second) / s.bias_correction2_sqrt + s.eps;
-  param = param - s.step_size * (exp_avg / denom);
-}
-
-}  // namespace
 
 // ----------------------------------------------------------------------------------------------
 // Reference: read this first.

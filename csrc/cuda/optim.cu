@@ -12,6 +12,7 @@
 // on the file rather than __fmul_rn / __fadd_rn calls keeps the update readable beside the CPU's.)
 // With IEEE division and sqrt (nvcc's default), the GPU's numbers are then the CPU's, bit for bit.
 
+#include "adam_element.h"
 #include "cuda/launch.cuh"
 #include "cuda/optim.h"
 
@@ -28,26 +29,6 @@ struct AdamArrays {
   T* exp_avg_sq;
   T* max_exp_avg_sq;
 };
-
-// torch.maximum: NaN if either is NaN (a < b ? b : a would drop a NaN b).
-template <typename T>
-__device__ T maximum(T a, T b) {
-  return a < b || b != b ? b : a;
-}
-
-// One element's update, the CPU's adam_element.
-template <typename T>
-__device__ void adam_element(T& param, T grad, T& exp_avg, T& exp_avg_sq, T* max_exp_avg_sq,
-                             const AdamScalars<T>& s) {
-  // torch.lerp: start + w * (end - start) for w < 0.5, else end - (end - start) * (1 - w)
-  const T diff = grad - exp_avg;
-  exp_avg = s.lerp_weight < T(0.5) ? exp_avg + s.lerp_weight * diff : grad - diff * s.lerp_keep;
-  exp_avg_sq = exp_avg_sq * s.beta2 + s.one_minus_beta2 * grad * grad;
-  T second = exp_avg_sq;
-  if (max_exp_avg_sq) second = *max_exp_avg_sq = maximum(*max_exp_avg_sq, exp_avg_sq);
-  const T denom = sqrt(second) / s.bias_correction2_sqrt + s.eps;
-  param = param - s.step_size * (exp_avg / denom);
-}
 
 // Element i of every array: the plain kernel's body, and the fast kernel's for the last elements.
 template <typename T>

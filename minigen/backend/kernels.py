@@ -188,13 +188,8 @@ class Kernels:
         """The weight gradient of conv2d: -> gw of shape w_shape."""
         x, gy = self._contiguous(x, gy)
         gw = self.xp.empty(w_shape, dtype=x.dtype)
-        self.launch("conv2d_bwd_weight", x, gy, gw, stride, padding, dilation, groups,
-                    **self.conv2d_bwd_weight_options(x, gy, gw, stride, padding, dilation, groups))
+        self.launch("conv2d_bwd_weight", x, gy, gw, stride, padding, dilation, groups)
         return gw
-
-    def conv2d_bwd_weight_options(self, x, gy, gw, stride, padding, dilation, groups):
-        """Extra keyword arguments of the compiled conv2d_bwd_weight (CUDA's workspace)."""
-        return {}
 
     # --- optimisers ------------------------------------------------------------------------------
 
