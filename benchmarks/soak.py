@@ -11,7 +11,9 @@ stops it (a checkpoint, no final evaluation, so that the last readings are still
 Writes ``soak.json`` (every reading: seconds, step, RSS in MiB) and ``soak.png`` (the curve)
 into ``--out``, and prints the growth after warm-up: the largest RSS after the first
 ``--warmup`` fraction of the readings minus the RSS at the end of that warm-up. Linux only
-(the RSS comes from /proc/self/statm).
+(the RSS comes from /proc/self/statm). With glibc, set ``MALLOC_MMAP_THRESHOLD_=131072``
+so that RSS follows the live memory: otherwise glibc's moving mmap threshold keeps freed
+blocks resident and the curve steps up by a few MiB at random, as tests/test_soak.py explains.
 """
 import argparse
 import json
