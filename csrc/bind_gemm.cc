@@ -3,7 +3,7 @@
 #include <string>
 
 #include "bind.h"
-#include "checks.h"
+#include "check_gemm.h"
 #include "cpu/gemm.h"
 
 namespace minigen {
@@ -27,12 +27,6 @@ cpu::GemmIsa parse_isa(const char* op, const std::string& isa) {
   return which;
 }
 
-// "(3, 4)" for the matrix op(x) that x (r, s) stands for: (s, r) when transposed.
-std::string op_shape(const py::array& x, bool trans) {
-  const py::ssize_t shape[2] = {x.shape(trans ? 1 : 0), x.shape(trans ? 0 : 1)};
-  return tuple_str(shape, 2);
-}
-
 // a (m, k) or (k, m) if trans_a, b (k, n) or (n, k) if trans_b -> c (m, n):
 // c = alpha * op(a) @ op(b) + beta * c
 void gemm(const py::array& a, const py::array& b, py::array c, bool trans_a, bool trans_b,
@@ -40,33 +34,9 @@ void gemm(const py::array& a, const py::array& b, py::array c, bool trans_a, boo
   const char* op = "gemm";
   const Impl which = parse_impl(op, impl);
   const cpu::GemmIsa kernel_isa = parse_isa(op, isa);
-  if (which == Impl::ref && kernel_isa != cpu::GemmIsa::best)
-    fail(op, "isa '" + isa + "' picks a micro-kernel of impl='fast'; impl='ref' has none");
-  require_float(op, "a", a);
-  require_same_dtype(op, "b", b, "a", a);
-  require_same_dtype(op, "c", c, "a", a);
-  require_matrix(op, "a", a);
-  require_matrix(op, "b", b);
-  require_matrix(op, "c", c);
-  require_contiguous(op, "a", a);
-  require_contiguous(op, "b", b);
-  require_contiguous(op, "c", c);
-  require_writeable(op, "c", c);
-
-  const int64_t m = a.shape(trans_a ? 1 : 0), k = a.shape(trans_a ? 0 : 1);
-  const int64_t kb = b.shape(trans_b ? 1 : 0), n = b.shape(trans_b ? 0 : 1);
-  const std::string given = " (a " + shape_str(a) + " with trans_a=" + (trans_a ? "True" : "False") +
-                            ", b " + shape_str(b) + " with trans_b=" +
-                            (trans_b ? "True" : "False") + ")";
-  if (k != kb)
-    fail(op, "op(a) is " + op_shape(a, trans_a) + " and op(b) is " + op_shape(b, trans_b) +
-                 ": inner dimensions " + std::to_string(k) + " and " + std::to_string(kb) +
-                 " differ" + given);
-  if (c.shape(0) != m || c.shape(1) != n)
-    fail(op, "c has shape " + shape_str(c) + " but op(a) @ op(b) is (" + std::to_string(m) +
-                 ", " + std::to_string(n) + ")" + given);
-  require_disjoint(op, "c", c, "a", a);  // c = a @ b in place would read overwritten a
-  require_disjoint(op, "c", c, "b", b);
+  check_gemm_isa(op, which, isa);
+  const GemmSizes size = check_gemm(op, a, b, c, trans_a, trans_b);
+  const int64_t m = size.m, n = size.n, k = size.k;
 
   dispatch_float(a, [&](auto zero) {
     using T = decltype(zero);

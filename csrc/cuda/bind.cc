@@ -35,5 +35,6 @@ PYBIND11_MODULE(_cuda, m) {
   bind_penalty(m);
   bind_norm(m);
   bind_optim(m);
+  bind_gemm(m);
   m.def("device_count", &device_count, "Number of usable CUDA devices (0 without a GPU).");
 }
