@@ -36,5 +36,6 @@ PYBIND11_MODULE(_cuda, m) {
   bind_norm(m);
   bind_optim(m);
   bind_gemm(m);
+  bind_conv(m);
   m.def("device_count", &device_count, "Number of usable CUDA devices (0 without a GPU).");
 }

@@ -20,5 +20,6 @@ void bind_penalty(py::module_& m);     // csrc/cuda/bind_penalty.cc
 void bind_norm(py::module_& m);        // csrc/cuda/bind_norm.cc
 void bind_optim(py::module_& m);       // csrc/cuda/bind_optim.cc
 void bind_gemm(py::module_& m);        // csrc/cuda/bind_gemm.cc
+void bind_conv(py::module_& m);        // csrc/cuda/bind_conv.cc
 
 }  // namespace minigen::bind_cuda
