@@ -83,3 +83,10 @@ def _gemm_runs(isa):
 # the list), and every (impl, isa) pair of the GEMM: the reference loop and each micro-kernel.
 GEMM_ISAS = [isa for isa in ("avx512", "avx2", "portable") if _gemm_runs(isa)]
 GEMM_IMPLS = [("ref", "auto")] + [("fast", isa) for isa in ["auto"] + GEMM_ISAS]
+
+
+# A DCGAN discriminator's first layer: 64 filters of 4 x 4 over one channel, 64 digits of 28 x 28
+# to 14 x 14 outputs. Its weight gradient is a sum of 64 * 14 * 14 = 12,544 terms per element,
+# which the fast CUDA kernel splits over a workspace.
+DCGAN_CONV = dict(x_shape=(64, 1, 28, 28), w_shape=(64, 1, 4, 4), y_shape=(64, 64, 14, 14),
+                  stride=(2, 2), padding=(1, 1), dilation=(1, 1), groups=1)

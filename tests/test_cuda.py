@@ -13,7 +13,7 @@ from minigen import _C
 from minigen.train import train
 
 import test_fuzz_bindings as fuzz
-from helpers import check_op, requires_gpu
+from helpers import DCGAN_CONV, check_op, requires_gpu
 from test_train import assert_same_state, config, parameters
 
 pytestmark = requires_gpu
@@ -49,6 +49,28 @@ def test_every_cuda_kernel_gives_the_cpu_kernel_s_result(name, impl):
                                            atol=TOLERANCE[dtype], err_msg=out)
 
     run()
+
+
+@pytest.mark.parametrize("dtype", fuzz.FLOATS)
+def test_the_weight_gradient_summed_over_a_workspace_is_the_cpu_s_every_time(dtype):
+    import cupy
+
+    rng = np.random.default_rng(0)
+    x, gy = (rng.random(DCGAN_CONV[f"{name}_shape"]).astype(dtype) for name in ("x", "y"))
+    geometry = {k: DCGAN_CONV[k] for k in ("stride", "padding", "dilation", "groups")}
+    expected = np.empty(DCGAN_CONV["w_shape"], dtype)
+    _C.conv2d_bwd_weight(x, gy, expected, **geometry)
+    size = minigen._cuda.conv2d_bwd_weight_workspace_size(**DCGAN_CONV)
+    results = []
+    for fill in (np.nan, 0.0):   # what the workspace held before must not matter
+        gw = cupy.empty(expected.shape, dtype)
+        minigen._cuda.conv2d_bwd_weight(cupy.asarray(x), cupy.asarray(gy), gw, **geometry,
+                                        workspace=cupy.full(size, fill, dtype),
+                                        stream=cupy.cuda.get_current_stream().ptr)
+        results.append(gw.get())
+    np.testing.assert_array_equal(results[0], results[1])   # deterministic: a fixed split
+    terms = DCGAN_CONV["x_shape"][0] * 14 * 14   # positive terms: each sum within terms * eps
+    np.testing.assert_allclose(results[0], expected, rtol=terms * np.finfo(dtype).eps)
 
 
 shapes = st.tuples(st.integers(1, 4), st.integers(1, 5))

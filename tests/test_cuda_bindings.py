@@ -18,11 +18,12 @@ import minigen
 from minigen import _C
 
 import test_fuzz_bindings as fuzz
+from helpers import DCGAN_CONV
 
 _cuda = pytest.importorskip("minigen._cuda", reason="minigen._cuda is not built (no nvcc)")
 
-# The kernels _cuda has so far (issue 7: GEMM and the convolutions are still to come); the thread
-# count is the CPU's business, and device_count is the GPU's.
+# Every kernel _cuda has is one of _C's; the thread count is the CPU's business, the device count
+# and the convolution's workspace size are the GPU's (tested at the end).
 GPU_ONLY = {"device_count", "conv2d_bwd_weight_workspace_size"}
 FUNCTIONS = sorted(n for n in dir(_cuda) if not n.startswith("_") and n not in GPU_ONLY)
 
@@ -43,8 +44,8 @@ def on_device(value):
 
 def test_every_cuda_kernel_has_a_cpu_counterpart_and_is_fuzzed():
     assert set(FUNCTIONS) <= set(fuzz.SPECS) - {"set_num_threads", "get_num_threads"}
-    assert {"leaky_relu_fwd", "bce_fwd", "gradient_penalty_fwd", "batch_norm_fwd",
-            "adam_step"} <= set(FUNCTIONS)
+    assert {"leaky_relu_fwd", "bce_fwd", "gradient_penalty_fwd", "batch_norm_fwd", "adam_step",
+            "gemm", "conv2d_fwd", "conv2d_bwd_input", "conv2d_bwd_weight"} <= set(FUNCTIONS)
 
 
 def test_a_numpy_array_is_refused_naming_the_argument():
@@ -82,3 +83,46 @@ def test_every_call_gets_the_cpu_binding_s_answer(name):
                 assert cuda_message == cpu_message
 
     run()
+
+
+# --- conv2d_bwd_weight's workspace: sized and checked on the host, no GPU needed ----------------
+
+def test_workspace_size_is_whole_partial_gradients_and_zero_for_short_sums():
+    size = _cuda.conv2d_bwd_weight_workspace_size(**DCGAN_CONV)
+    weights = int(np.prod(DCGAN_CONV["w_shape"]))
+    assert size > weights and size % weights == 0   # partial gradients, two or more
+    tiny = dict(DCGAN_CONV, x_shape=(1, 1, 4, 4), y_shape=(1, 64, 2, 2))
+    assert _cuda.conv2d_bwd_weight_workspace_size(**tiny) == 0   # 4 terms: nothing to split
+
+
+def test_workspace_size_refuses_shapes_the_kernel_would_refuse():
+    bad = dict(DCGAN_CONV, w_shape=(64, 3, 4, 4))
+    with pytest.raises(ValueError, match="conv2d_bwd_weight_workspace_size: .*x_shape"):
+        _cuda.conv2d_bwd_weight_workspace_size(**bad)
+    with pytest.raises(ValueError, match="negative size"):
+        _cuda.conv2d_bwd_weight_workspace_size(**dict(DCGAN_CONV, x_shape=(64, 1, -28, 28)))
+
+
+def dcgan_weight_gradient_call(workspace):
+    arrays = {name: np.zeros(DCGAN_CONV[f"{name}_shape"], np.float32) for name in ("x", "w", "y")}
+    geometry = {k: DCGAN_CONV[k] for k in ("stride", "padding", "dilation", "groups")}
+    return lambda: _cuda.conv2d_bwd_weight(DeviceStandIn(arrays["x"]), DeviceStandIn(arrays["y"]),
+                                           DeviceStandIn(arrays["w"]), **geometry,
+                                           workspace=DeviceStandIn(workspace))
+
+
+def test_a_workspace_too_small_or_of_another_dtype_is_refused():
+    size = _cuda.conv2d_bwd_weight_workspace_size(**DCGAN_CONV)
+    with pytest.raises(ValueError, match=f"workspace has {size - 1} elements, fewer than the {size}"):
+        dcgan_weight_gradient_call(np.zeros(size - 1, np.float32))()
+    with pytest.raises(ValueError, match="workspace"):
+        dcgan_weight_gradient_call(np.zeros(size, np.float64))()
+
+
+@pytest.mark.skipif(minigen.cuda.is_available(), reason="the stand-ins point at host memory, which "
+                    "a GPU would run the kernel on; test_cuda runs it with a real workspace")
+def test_a_workspace_of_the_right_size_passes_the_checks():
+    call = dcgan_weight_gradient_call(np.zeros(_cuda.conv2d_bwd_weight_workspace_size(**DCGAN_CONV),
+                                               np.float32))
+    with pytest.raises(RuntimeError, match="CUDA error"):
+        call()

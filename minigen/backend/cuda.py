@@ -75,5 +75,14 @@ class CudaKernels(_table.Kernels):
     def gemm_options(self, dtype):
         return {"isa": "tf32"} if allow_tf32 and dtype == "float32" and _table.impl == "fast" else {}
 
+    def conv2d_bwd_weight_options(self, x, gy, gw, geometry):
+        # The fast kernel splits its long sum over samples and pixels into partial sums in a
+        # workspace, so that more blocks run at once; CuPy's memory pool keeps it cheap to take.
+        _, module, _ = _probe()
+        size = module.conv2d_bwd_weight_workspace_size(x.shape, gw.shape, gy.shape, *geometry)
+        if size == 0 or _table.impl != "fast":
+            return {}
+        return {"workspace": self.xp.empty(size, dtype=x.dtype)}
+
 
 kernels = CudaKernels()

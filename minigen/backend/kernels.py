@@ -42,6 +42,10 @@ class Kernels:
         """Extra keyword arguments of the compiled gemm (the CPU's ISA choice is its own)."""
         return {}
 
+    def conv2d_bwd_weight_options(self, x, gy, gw, geometry):
+        """Extra keyword arguments of the compiled conv2d_bwd_weight (none on the CPU)."""
+        return {}
+
     def _contiguous(self, *arrays):
         """The arrays C-contiguous (copied only where needed; a 0-d array stays 0-d)."""
         return [self.xp.asarray(a, order="C") for a in arrays]
@@ -188,7 +192,9 @@ class Kernels:
         """The weight gradient of conv2d: -> gw of shape w_shape."""
         x, gy = self._contiguous(x, gy)
         gw = self.xp.empty(w_shape, dtype=x.dtype)
-        self.launch("conv2d_bwd_weight", x, gy, gw, stride, padding, dilation, groups)
+        geometry = stride, padding, dilation, groups
+        self.launch("conv2d_bwd_weight", x, gy, gw, *geometry,
+                    **self.conv2d_bwd_weight_options(x, gy, gw, geometry))
         return gw
 
     # --- optimisers ------------------------------------------------------------------------------
