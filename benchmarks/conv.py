@@ -7,15 +7,20 @@ convolution as direct multiply-adds × 2 (a transposed one like the convolution 
 gradient of); fwdbwd is 3× fwd. The op table's keys ``conv2d``, ``convT_s2`` and
 ``convT_1to7`` are the layers D.conv2, G.convT2 and G.convT1.
 
-    python benchmarks/conv.py [--threads 2] [--no-ref] [--json FILE]
+On the GPU (``--device cuda``) both compute in IEEE float32: PyTorch's default of TF32 for cuDNN
+is turned off. minigen's convolutions have no TF32, so ``--tf32`` speeds up PyTorch's only.
+
+    python benchmarks/conv.py [--threads 2] [--no-ref] [--device cpu|cuda] [--json FILE]
 """
 import argparse
+import functools
 
 import numpy as np
 
 import minigen
 import minigen.nn.functional as F
-from harness import print_pairs, time_call, torch, write_json
+from harness import (add_device_arguments, check_device, precision, print_pairs, synchronizer, time_call,
+                     torch, write_json)
 from minigen.backend import cpu
 
 # key: (transposed, input shape, in, out, kernel, stride, padding)
@@ -44,19 +49,20 @@ def layer_fn(lib, transposed, stride, padding):
     return lambda x, w: functional.conv2d(x, w, stride=stride, padding=padding)
 
 
-def measure(name, lib, timing):
+def measure(name, lib, timing, device="cpu"):
     rows = []
     rng = np.random.default_rng(0)
+    sync = synchronizer(lib, device)
     for key, (transposed, shape, c_in, c_out, kernel, stride, padding) in LAYERS.items():
         fn = layer_fn(lib, transposed, stride, padding)
         weight_shape = (c_in, c_out, kernel, kernel) if transposed else (c_out, c_in, kernel, kernel)
         x = rng.standard_normal(shape).astype(np.float32)
         w = (0.05 * rng.standard_normal(weight_shape)).astype(np.float32)
-        plain = [lib.tensor(x), lib.tensor(w)]
-        leaves = [lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)]
+        plain = [lib.tensor(a, device=device) for a in (x, w)]
+        leaves = [lib.tensor(a, requires_grad=True, device=device) for a in (x, w)]
         no_grad = minigen.no_grad if lib is minigen else torch.no_grad
         with no_grad():
-            upstream = lib.tensor(rng.standard_normal(fn(*plain).shape).astype(np.float32))
+            upstream = lib.tensor(rng.standard_normal(fn(*plain).shape).astype(np.float32), device=device)
 
         def forward():
             with no_grad():
@@ -67,7 +73,7 @@ def measure(name, lib, timing):
 
         count = flop(transposed, shape, c_in, c_out, kernel, stride, padding)
         for mode, call, total in (("fwd", forward, count), ("fwdbwd", forward_backward, 3 * count)):
-            result = timing(call)
+            result = timing(call, sync=sync)
             rows.append({"key": f"{key}:{mode}", "name": name, **result, "flop": total,
                          "gflops": total / (result["median_ms"] / 1e3) / 1e9})
     return rows
@@ -78,15 +84,18 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-ref", action="store_true", help="skip minigen's reference kernels")
     parser.add_argument("--json", help="write the rows to this file")
-    args = parser.parse_args()
+    args = add_device_arguments(parser).parse_args()
+    torch_runs = check_device(args.device, args.tf32)
     minigen.set_num_threads(args.threads)
-    rows = measure("minigen", minigen, time_call)
-    if not args.no_ref:
-        with cpu.use_impl("ref"):  # direct loops: seconds per call, so a few samples only
-            rows += measure("minigen-ref", minigen, lambda fn: time_call(fn, samples=3, warmup=1))
-    if torch is not None:
-        torch.set_num_threads(args.threads)
-        rows += measure("torch", torch, time_call)
+    with precision(args.tf32):
+        rows = measure("minigen", minigen, time_call, args.device)
+        if not args.no_ref:
+            with cpu.use_impl("ref"):  # direct loops (both devices): slow, so a few samples only
+                rows += measure("minigen-ref", minigen, functools.partial(time_call, samples=3, warmup=1),
+                                args.device)
+        if torch_runs:
+            torch.set_num_threads(args.threads)
+            rows += measure("torch", torch, time_call, args.device)
     print_pairs(rows)
     print(f"\n{'key':32s} " + " ".join(f"{n:>12s}" for n in ("minigen", "minigen-ref", "torch"))
           + "   GFLOP/s")
@@ -103,7 +112,7 @@ def main():
         print(f"\nW2 conv layers together, fwd+bwd: minigen {total['minigen']:.2f} ms, "
               f"torch {total['torch']:.2f} ms, ratio {total['minigen'] / total['torch']:.2f}")
     if args.json:
-        write_json(args.json, rows, data=f"threads={args.threads}")
+        write_json(args.json, rows, data=f"threads={args.threads}", device=args.device)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,15 @@ its ratio to numpy_skx.
 Keys follow WORKLOADS.md: "sgemm:<impl>" is 1024^3 on 2 threads (sgemm:torch, sgemm:numpy,
 sgemm:numpy_skx, sgemm:minigen ...), "sgemm:<impl>1t" on 1 thread; other shapes are
 "sgemm_<M>x<K>x<N>[nt]:<impl>[1t]".
+
+On the GPU (``--device cuda``) the rows are minigen's CUDA GEMM (``_cuda.gemm``, fast and, at the
+small shapes, ref) and torch.mm (cuBLAS), at the shapes above and 2048^3 and 4096^3, each timed
+with a wait for the GPU before every reading of the clock; there is no computed roof, and each
+row prints its fraction of cuBLAS. Both run in IEEE float32 unless ``--tf32`` (both on TF32
+tensor cores). The host's thread count hardly matters there, so the GPU's default is one count,
+2, and its keys read as the CPU's 2-thread ones (the JSON's info says which device).
+
+    python benchmarks/gemm.py --device cuda [--tf32] [--rounds 3] [--json FILE]
 """
 import argparse
 import json
@@ -39,9 +48,10 @@ import subprocess
 import sys
 import time
 
-from harness import machine, time_call, write_json
+from harness import add_device_arguments, check_device, machine, synchronizer, time_call, write_json
 
 SHAPES = ["64x784x1024", "64x1024x1024", "256x256x256", "1024x1024x1024", "64x784x1024nt"]
+GPU_SHAPES = SHAPES + ["2048x2048x2048", "4096x4096x4096"]
 REF_SHAPES = {"64x784x1024", "64x1024x1024", "256x256x256", "64x784x1024nt"}
 FMA_UNITS = 2  # per core: Skylake-SP Gold/Platinum and later have two 512-bit FMA units
 LANES = 16  # float32 values in a 512-bit vector
@@ -72,22 +82,33 @@ def roof_gflops():
 # --- worker: one library at one thread count, measuring the rows it is asked for ----------------
 
 class Worker:
-    """The implementations of one library; call(impl, shape) returns a function to time."""
+    """The implementations of one library on ``device``; call(impl, shape) returns a function to
+    time, ``sync`` the wait for the GPU (None on the CPU)."""
 
-    def __init__(self, lib, threads):
+    def __init__(self, lib, threads, device="cpu", tf32=False):
         import numpy as np
-        self.np, self.lib, self.threads, self.arrays = np, lib, threads, {}
+        self.np, self.lib, self.threads, self.device, self.arrays = np, lib, threads, device, {}
+        self.sync, self.options, self.isa = None, {}, "auto"
         if lib == "minigen":
+            import minigen
             from minigen import _C
             _C.set_num_threads(threads)
-            self._C = _C
-            # "auto" is the first of these the CPU runs; the others get rows of their own
-            isas = [isa for isa in ("avx512", "avx2", "portable") if self._runs(isa)]
-            self.impls = ["minigen"] + [f"minigen_{isa}" for isa in isas[1:]] + ["minigen_ref"]
+            self._C, self.sync = _C, synchronizer(minigen, device)
+            if device == "cuda":
+                import cupy
+                from minigen import _cuda
+                self._C, self.isa = _cuda, "tf32" if tf32 else "auto"
+                self.options = {"stream": cupy.cuda.get_current_stream().ptr}
+                self.impls = ["minigen", "minigen_ref"]
+            else:
+                # "auto" is the first of these the CPU runs; the others get rows of their own
+                isas = [isa for isa in ("avx512", "avx2", "portable") if self._runs(isa)]
+                self.impls = ["minigen"] + [f"minigen_{isa}" for isa in isas[1:]] + ["minigen_ref"]
         elif lib == "torch":
             import torch
             torch.set_num_threads(threads)
-            self.torch = torch
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            self.torch, self.sync = torch, synchronizer(torch, device)
             self.impls = ["torch"]
         else:
             self.impls = [lib]
@@ -111,14 +132,17 @@ class Worker:
                                    np.empty((m, n), np.float32))}
         a, b, c = self.arrays[shape]
         if self.lib == "minigen":
-            _C = self._C
+            _C, options = self._C, self.options
+            if self.device == "cuda":
+                import cupy
+                a, b, c = (cupy.asarray(x) for x in (a, b, c))
             if impl == "minigen_ref":
-                return lambda: _C.gemm(a, b, c, False, trans_b, impl="ref")
-            isa = impl.removeprefix("minigen").removeprefix("_") or "auto"
-            return lambda: _C.gemm(a, b, c, False, trans_b, isa=isa)
+                return lambda: _C.gemm(a, b, c, False, trans_b, impl="ref", **options)
+            isa = impl.removeprefix("minigen").removeprefix("_") or self.isa
+            return lambda: _C.gemm(a, b, c, False, trans_b, isa=isa, **options)
         if self.lib == "torch":
             torch = self.torch
-            ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c)
+            ta, tb, tc = (torch.from_numpy(x).to(self.device) for x in (a, b, c))
             tb = tb.t() if trans_b else tb
             return lambda: torch.mm(ta, tb, out=tc)
         op_b = b.T if trans_b else b
@@ -133,18 +157,19 @@ class Worker:
             fn()  # a failing call raises here, before any timing
             time.sleep(0.3)  # let the previous worker's threads go back to sleep
             slow = impl in ("minigen_ref", "minigen_portable")
-            timing = (time_call(fn, samples=5, warmup=1, min_sample_s=0.05) if slow
-                      else time_call(fn, samples=50, warmup=10, min_sample_s=0.05))
+            timing = (time_call(fn, samples=5, warmup=1, min_sample_s=0.05, sync=self.sync) if slow
+                      else time_call(fn, samples=50, warmup=10, min_sample_s=0.05, sync=self.sync))
             print(json.dumps(timing), flush=True)
 
 
-def start_worker(lib, threads):
+def start_worker(lib, threads, device, tf32):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads if lib.startswith("numpy") else 1))
     env.pop("OPENBLAS_CORETYPE", None)
     if lib == "numpy_skx":
         env["OPENBLAS_CORETYPE"] = "SKYLAKEX"
-    proc = subprocess.Popen([sys.executable, __file__, "--worker", lib, "--threads", str(threads)],
+    command = [sys.executable, __file__, "--worker", lib, "--threads", str(threads), "--device", device]
+    proc = subprocess.Popen(command + ["--tf32"] * tf32,
                             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     return proc, json.loads(proc.stdout.readline())
 
@@ -157,35 +182,36 @@ def ask(proc, impl, shape):
 
 # --- main: rounds over the rows, then the table -------------------------------------------------
 
-def libraries():
-    libs = ["minigen", "numpy", "numpy_skx"]
-    try:
-        import torch  # noqa: F401
-        libs.append("torch")
-    except ImportError:
-        pass
-    return libs
+def libraries(device, torch_runs):
+    """The workers' libraries: NumPy's OpenBLAS only on the CPU, PyTorch where it runs."""
+    return (["minigen", "numpy", "numpy_skx"] if device == "cpu" else ["minigen"]) + ["torch"] * torch_runs
 
 
 def main():
     parser = argparse.ArgumentParser(description="SGEMM: minigen vs OpenBLAS vs PyTorch")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--threads", type=int, nargs="+", help="default: 1 2 (on the GPU: 2)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--shapes", nargs="+", default=SHAPES, choices=SHAPES)
+    parser.add_argument("--shapes", nargs="+", choices=GPU_SHAPES,
+                        help="default: all but 2048^3 and 4096^3, which only the GPU adds")
     parser.add_argument("--json", help="write the rows to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = add_device_arguments(parser).parse_args()
+    cuda = args.device == "cuda"
+    args.threads = args.threads or ([2] if cuda else [1, 2])
+    args.shapes = args.shapes or (GPU_SHAPES if cuda else SHAPES)
     if args.worker:
-        Worker(args.worker, args.threads[0]).serve()
+        Worker(args.worker, args.threads[0], args.device, args.tf32).serve()
         return
 
-    roof, ghz = roof_gflops()
+    torch_runs = check_device(args.device, args.tf32)
+    roof, ghz = (None, None) if cuda else roof_gflops()
     info = machine()
     if roof:
         print(f"{info['cpu']}, {info['cores']} cores. FP32 roof, computed: {info['cores']} cores x "
               f"{FMA_UNITS} FMA units x {LANES} lanes x 2 flops x {ghz:.2f} GHz = {roof:.0f} GFLOP/s")
 
-    workers = {(lib, t): start_worker(lib, t) for lib in libraries() for t in args.threads}
+    workers = {(lib, t): start_worker(lib, t, args.device, args.tf32)
+               for lib in libraries(args.device, torch_runs) for t in args.threads}
     rows = [(shape, t, impl, proc) for shape in args.shapes for t in args.threads
             for (lib, wt), (proc, impls) in workers.items() if wt == t
             for impl in impls if impl != "minigen_ref" or shape in REF_SHAPES]
@@ -215,19 +241,21 @@ def main():
                       "extra": {"shape": shape, "threads": t, "rounds": len(timings),
                                 "roof_fraction": gflops / roof if roof else None}})
 
-    skx = {(row["extra"]["shape"], row["extra"]["threads"]): row["gflops"]
-           for row in table if row["name"] == "numpy_skx"}
+    baseline = "torch" if cuda else "numpy_skx"   # on the GPU: cuBLAS
+    base = {(row["extra"]["shape"], row["extra"]["threads"]): row["gflops"]
+            for row in table if row["name"] == baseline}
     print(f"\n{'shape':15s} {'thr':>3s} {'impl':17s} {'median ms':>10s} {'GFLOP/s':>8s} "
-          f"{'of roof':>7s} {'/ numpy_skx':>11s}")
+          f"{'of roof':>7s} {'/ ' + baseline:>11s}")
     for row in table:
         shape, t = row["extra"]["shape"], row["extra"]["threads"]
-        ratio = row["gflops"] / skx[shape, t] if (shape, t) in skx else float("nan")
+        ratio = row["gflops"] / base[shape, t] if (shape, t) in base else float("nan")
         frac = f"{100 * row['extra']['roof_fraction']:6.1f}%" if roof else "      -"
         print(f"{shape:15s} {t:3d} {row['name']:17s} {row['median_ms']:10.3f} "
               f"{row['gflops']:8.1f} {frac} {ratio:11.2f}")
     if args.json:
-        write_json(args.json, table, data=f"float32; threads {args.threads}; rounds {args.rounds}; "
-                                          f"roof {roof and round(roof)} GFLOP/s (computed)")
+        write_json(args.json, table, device=args.device,
+                   data=f"float32{' (TF32)' * args.tf32}; threads {args.threads}; rounds {args.rounds}; "
+                        f"roof {roof and round(roof)} GFLOP/s (computed)")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ gradient, through ``autograd.grad``: nothing accumulates).
   bce               binary_cross_entropy(p(64,1), t(64,1)), mean; fwdbwd: gradient in p only
   gradient_penalty  mean (||g_i|| - 1)^2 of g(64,1,28,28), WGAN-GP's penalty (PyTorch: composed)
 
-    python benchmarks/ops.py [--threads 2] [--json FILE]
+    python benchmarks/ops.py [--threads 2] [--device cpu|cuda] [--tf32] [--json FILE]
 """
 import argparse
 
@@ -17,7 +17,8 @@ import numpy as np
 
 import minigen
 import minigen.nn.functional as F
-from harness import print_pairs, time_call, torch, write_json
+from harness import (add_device_arguments, check_device, precision, print_pairs, synchronizer, time_call,
+                     torch, write_json)
 
 
 def cases(lib):
@@ -44,14 +45,15 @@ def cases(lib):
     }
 
 
-def measure(name, lib):
+def measure(name, lib, device="cpu"):
     rows = []
+    sync = synchronizer(lib, device)
     for key, (fn, arrays, wrt, flop, nbytes) in cases(lib).items():
-        plain = [lib.tensor(a) for a in arrays]
-        leaves = [lib.tensor(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
+        plain = [lib.tensor(a, device=device) for a in arrays]
+        leaves = [lib.tensor(a, requires_grad=i in wrt, device=device) for i, a in enumerate(arrays)]
         with (minigen.no_grad() if lib is minigen else torch.no_grad()):
             upstream = lib.tensor(np.random.default_rng(1).standard_normal(fn(*plain).shape)
-                                  .astype(np.float32))
+                                  .astype(np.float32), device=device)
 
         def forward():
             with (minigen.no_grad() if lib is minigen else torch.no_grad()):
@@ -61,7 +63,7 @@ def measure(name, lib):
             lib.autograd.grad(fn(*leaves), [leaves[i] for i in wrt], upstream)
 
         for mode, call, index in (("fwd", forward, 0), ("fwdbwd", forward_backward, 1)):
-            timing = time_call(call)
+            timing = time_call(call, sync=sync)
             seconds = timing["median_ms"] / 1e3
             rows.append({"key": f"{key}:{mode}", "name": name, **timing,
                          "flop": flop[index] if flop else None,
@@ -74,12 +76,14 @@ def main():
     parser = argparse.ArgumentParser(description="op microbenchmarks, minigen vs PyTorch")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="write the rows to this file")
-    args = parser.parse_args()
+    args = add_device_arguments(parser).parse_args()
+    torch_runs = check_device(args.device, args.tf32)
     minigen.set_num_threads(args.threads)
-    rows = measure("minigen", minigen)
-    if torch is not None:
-        torch.set_num_threads(args.threads)
-        rows += measure("torch", torch)
+    with precision(args.tf32):
+        rows = measure("minigen", minigen, args.device)
+        if torch_runs:
+            torch.set_num_threads(args.threads)
+            rows += measure("torch", torch, args.device)
     print_pairs(rows)
     for row in rows:
         rate = (f"{row['gflops']:.1f} GFLOP/s" if row["gflops"] else
@@ -87,7 +91,7 @@ def main():
         if rate:
             print(f"  {row['name']:8s} {row['key']:24s} {rate}")
     if args.json:
-        write_json(args.json, rows, data=f"threads={args.threads}")
+        write_json(args.json, rows, data=f"threads={args.threads}", device=args.device)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """minigen.bench: the workloads W1-W4 are the ones shared/WORKLOADS.md defines (networks,
 parameter counts, data), minigen and PyTorch compute the same iteration (same losses, gradients
 and updated parameters from the same weights, batch and noise), the timing command writes the
-documented JSON, and the profile accounts for the whole iteration and restores what it wraps."""
+documented JSON, the profile accounts for the whole iteration and restores what it wraps, and the
+benchmarks' ``--device`` option waits for the GPU's work, and says why where there is no GPU."""
 import json
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,7 +15,7 @@ import minigen
 from minigen import autograd, cli, nn
 from minigen.backend import cpu
 from minigen.backend.kernels import Kernels
-from minigen.bench import profile, workloads
+from minigen.bench import harness, profile, workloads
 from minigen.bench.workloads import WORKLOADS, Run
 
 try:
@@ -224,3 +228,96 @@ def test_profile_command_prints_the_tables(capsys):
     assert "rest: Python between the timed calls" in out and "cProfile" in out
     if torch is not None:
         assert "PyTorch, the same workload" in out and "aten::addmm" in out
+
+
+# --- the device options -------------------------------------------------------------------------
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+requires_no_gpu = pytest.mark.skipif(minigen.cuda.is_available(), reason="a GPU is there to run on")
+
+
+def test_time_call_waits_for_the_device_before_every_reading_of_the_clock():
+    events = []
+    timing = harness.time_call(lambda: events.append("call"), samples=3, warmup=2, min_sample_s=0,
+                               sync=lambda: events.append("sync"))
+    # warm-up, the call that sizes the samples' loops (one call each here), then each sample
+    assert events == ["call", "call", "sync", "call", "sync"] + ["call", "sync"] * 3
+    assert timing["n"] == 3
+
+
+def test_synchronizer_is_none_on_the_cpu_and_the_librarys_own_on_the_gpu():
+    assert harness.synchronizer(minigen, "cpu") is None
+    assert harness.synchronizer(minigen, minigen.backend.CPU) is None
+    assert harness.synchronizer(minigen, "cuda") is minigen.cuda.synchronize
+    if torch is not None:
+        assert harness.synchronizer(torch, "cpu") is None
+        assert harness.synchronizer(torch, "cuda") is torch.cuda.synchronize
+
+
+def test_machine_names_the_gpu_only_for_a_gpu_run():
+    assert set(harness.machine()) == {"cpu", "cores", "python", "torch"}   # as before the GPU
+    info = harness.machine("cuda")
+    assert set(info) == {"cpu", "cores", "python", "torch", "device", "gpu"} and info["device"] == "cuda"
+
+
+def tf32_settings():
+    """minigen's TF32 setting, then PyTorch's two (matmul, cuDNN) where it is installed."""
+    torch_flags = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) if torch else ()
+    return (minigen.backend.cuda.allow_tf32, *torch_flags)
+
+
+def test_precision_sets_both_libraries_and_restores_them():
+    before = tf32_settings()
+    for tf32 in (True, False):
+        with harness.precision(tf32):
+            assert set(tf32_settings()) == {tf32}
+        assert tf32_settings() == before
+
+
+@requires_no_gpu
+@pytest.mark.parametrize("command", [["benchmarks/ops.py"], ["benchmarks/conv.py", "--no-ref"],
+                                     ["benchmarks/gemm.py", "--rounds", "1"], ["benchmarks/workloads.py"],
+                                     ["-m", "minigen", "bench"]])
+def test_device_cuda_without_a_gpu_exits_saying_why(command):
+    script = [str(BENCHMARKS.parent / command[0])] if command[0].endswith(".py") else command[:1]
+    result = subprocess.run([sys.executable, *script, *command[1:], "--device", "cuda"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("--device cuda: minigen cannot use the GPU: "
+                                     + minigen.cuda.unavailable_reason())
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_check_device_names_the_gpu_and_leaves_out_a_pytorch_without_cuda(monkeypatch, capsys):
+    monkeypatch.setattr(minigen.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(harness, "gpu", lambda: {"name": "Fake GPU", "sms": 1})
+    if torch is not None:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert harness.check_device("cuda", tf32=True) is False
+    out = capsys.readouterr().out
+    assert out.startswith("GPU: name Fake GPU, sms 1; float32 products: TF32 in both libraries\n")
+    assert ("has no CUDA here: minigen rows only" in out) == (torch is not None)
+    assert harness.check_device("cpu") is (torch is not None) and capsys.readouterr().out == ""
+
+
+def test_tf32_and_the_profile_refuse_a_device_they_do_not_apply_to():
+    with pytest.raises(SystemExit, match="--tf32 is for --device cuda"):
+        workloads.main(["--tf32", "--only", "w4"])
+    with pytest.raises(SystemExit, match="--profile instruments minigen's CPU kernels"):
+        workloads.main(["--profile", "w4", "--device", "cuda"])
+
+
+@pytest.mark.parametrize("lib", [minigen] + ([torch] if torch is not None else []))
+def test_a_run_on_the_cpu_is_the_default_run(lib):
+    """``device="cpu"`` builds everything on the CPU and computes what a Run without it does."""
+    workload = WORKLOADS["w1"]
+    default, on_cpu = Run(workload, lib, seed=5), Run(workload, lib, seed=5, device="cpu")
+    tensors = ([p for net in on_cpu.nets.values() for p in net.parameters()] + on_cpu.batches
+               + list(on_cpu.constants.values()) + list(workload.noise(lib, "cpu")))
+    assert {str(t.device) for t in tensors} == {"cpu"}
+    for name, value in default.state().items():
+        np.testing.assert_array_equal(on_cpu.state()[name], value, err_msg=name)
+    lib.manual_seed(7)
+    expected = [default.step() for _ in range(2)]
+    lib.manual_seed(7)
+    assert [on_cpu.step() for _ in range(2)] == expected

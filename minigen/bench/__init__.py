@@ -21,6 +21,16 @@ def workload_list(text):
     return keys
 
 
+def add_device_arguments(parser):
+    """``--device cpu|cuda`` and ``--tf32``, the options of every benchmark; returns ``parser``."""
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where both libraries run (default cpu; --threads is the CPU's)")
+    parser.add_argument("--tf32", action="store_true",
+                        help="with --device cuda: float32 matrix products on TF32 tensor cores in both "
+                             "libraries (default: IEEE float32 in both)")
+    return parser
+
+
 def add_arguments(parser):
     """The options of ``minigen bench`` (and benchmarks/workloads.py); returns ``parser``."""
     parser.add_argument("--only", type=workload_list, default=list(WORKLOAD_KEYS),
@@ -28,6 +38,7 @@ def add_arguments(parser):
     parser.add_argument("--iters", type=int, help="timed iterations per library (default 100, w3 60)")
     parser.add_argument("--warmup", type=int, default=10, help="warm-up iterations (default 10)")
     parser.add_argument("--threads", type=int, default=2, help="threads of both libraries (default 2)")
+    add_device_arguments(parser)
     parser.add_argument("--block", type=int, default=10,
                         help="iterations a library runs before the other takes its turn (default 10)")
     parser.add_argument("--pause", type=float, default=0.2, help="seconds of rest at each switch")

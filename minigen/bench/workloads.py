@@ -21,7 +21,12 @@ blocks of ``--block`` iterations (a short pause at each switch lets the other's 
 so both see the same state of the machine. Noise is drawn inside the timed iteration, which ends
 with the losses' ``.item()``. GFLOP/s use WORKLOADS.md's FLOP counts.
 
+With ``--device cuda`` both libraries build their networks, batches, constants and noise on the
+GPU; the ``.item()`` that ends an iteration waits for its kernels, so each is timed whole.
+Both compute in IEEE float32 unless ``--tf32`` (PyTorch's cuDNN default of TF32 is turned off).
+
     minigen bench [--only w1,w3] [--iters N] [--warmup N] [--threads 2] [--json FILE]
+    minigen bench --device cuda [--tf32]   # on the GPU: minigen's CUDA kernels, cuBLAS and cuDNN
     minigen bench --profile w2,w3          # where minigen's time goes (minigen.bench.profile)
     python benchmarks/workloads.py ...     # the same
 """
@@ -37,7 +42,7 @@ from minigen.models import networks
 from minigen.models.base import frozen
 
 from . import WORKLOAD_KEYS, add_arguments
-from .harness import summary, torch, write_json
+from .harness import check_device, precision, summary, torch, write_json
 
 SAMPLES = 5000          # the shipped digits
 PERMUTATION_SEED = 0    # np.random.default_rng(0).permutation(5000)
@@ -92,7 +97,7 @@ def copy_state(source, target):
     """Copy every parameter and buffer of ``source`` into ``target`` (either library's modules,
     the same keys and shapes) in place."""
     lib = minigen if isinstance(target, minigen.nn.Module) else torch
-    target.load_state_dict({key: lib.tensor(np.array(value.detach().numpy()))
+    target.load_state_dict({key: lib.tensor(np.array(value.detach().cpu().numpy()))
                             for key, value in source.state_dict().items()})
 
 
@@ -123,15 +128,15 @@ class Workload:
     def networks(self):
         raise NotImplementedError
 
-    def noise(self, lib):
-        """The random inputs of one iteration, drawn from ``lib``'s generator."""
+    def noise(self, lib, device="cpu"):
+        """The random inputs of one iteration on ``device``, drawn from ``lib``'s generator."""
         raise NotImplementedError
 
     def iteration(self, run, real, noise):
         raise NotImplementedError
 
-    def constants(self, lib):
-        """Tensors every iteration uses (the GANs' labels), made once."""
+    def constants(self, lib, device="cpu"):
+        """Tensors every iteration uses (the GANs' labels), made once on ``device``."""
         return {}
 
     def batches(self):
@@ -142,8 +147,9 @@ class GAN(Workload):
     """W1 and W2's iteration: one G forward, a D step on real and fake.detach() (two D forwards),
     then a G step through D (frozen, D already updated) with the non-saturating loss."""
 
-    def constants(self, lib):
-        return {"ones": lib.ones(self.batch_size), "zeros": lib.zeros(self.batch_size)}
+    def constants(self, lib, device="cpu"):
+        return {"ones": lib.ones(self.batch_size, device=device),
+                "zeros": lib.zeros(self.batch_size, device=device)}
 
     def iteration(self, run, real, noise):
         (z,), F, c = noise, run.lib.nn.functional, run.constants
@@ -175,8 +181,8 @@ class MlpGAN(GAN):
         return {"G": networks.mlp([self.latent, 256, 512, 1024, 784], leaky, nn.Tanh()),
                 "D": networks.mlp([784, 1024, 512, 256, 1], leaky, nn.Sigmoid())}
 
-    def noise(self, lib):
-        return (lib.randn(self.batch_size, self.latent),)
+    def noise(self, lib, device="cpu"):
+        return (lib.randn(self.batch_size, self.latent, device=device),)
 
 
 class DCGAN(GAN):
@@ -188,8 +194,8 @@ class DCGAN(GAN):
     def networks(self):
         return {"G": networks.dcgan_generator(self.latent), "D": networks.dcgan_discriminator()}
 
-    def noise(self, lib):
-        return (lib.randn(self.batch_size, self.latent, 1, 1),)
+    def noise(self, lib, device="cpu"):
+        return (lib.randn(self.batch_size, self.latent, 1, 1, device=device),)
 
 
 def gradient_penalty(lib, g):
@@ -215,8 +221,9 @@ class WGANGP(Workload):
         return {"G": networks.dcgan_generator(self.latent),
                 "C": networks.dcgan_discriminator(batch_norm=False, sigmoid=False)}
 
-    def noise(self, lib):
-        return lib.randn(self.batch_size, self.latent, 1, 1), lib.rand(self.batch_size, 1, 1, 1)
+    def noise(self, lib, device="cpu"):
+        return (lib.randn(self.batch_size, self.latent, 1, 1, device=device),
+                lib.rand(self.batch_size, 1, 1, 1, device=device))
 
     def iteration(self, run, real, noise):
         (z, eps), lib = noise, run.lib
@@ -263,8 +270,8 @@ class MlpVAE(Workload):
                 "logvar": nn.Linear(self.hidden, self.latent),
                 "decoder": networks.mlp([self.latent, self.hidden, 784], nn.ReLU, nn.Sigmoid())}
 
-    def noise(self, lib):
-        return (lib.randn(self.batch_size, self.latent),)
+    def noise(self, lib, device="cpu"):
+        return (lib.randn(self.batch_size, self.latent, device=device),)
 
     def iteration(self, run, x, noise):
         (eps,), F, nets = noise, run.lib.nn.functional, run.nets
@@ -287,12 +294,13 @@ assert tuple(WORKLOADS) == WORKLOAD_KEYS
 # --- one workload in one library -----------------------------------------------------------------
 
 class Run:
-    """A workload built in ``lib`` (minigen or torch): networks, Adam optimisers, the preloaded
-    batches (cycled in order) and the constants. The networks are minigen's, initialised from
-    ``seed``; PyTorch gets twins with the same weights. ``lib``'s generator is seeded too."""
+    """A workload built in ``lib`` (minigen or torch) on ``device``: networks, Adam optimisers, the
+    preloaded batches (cycled in order) and the constants. The networks are minigen's, initialised
+    from ``seed`` on the CPU; PyTorch gets twins with the same weights; then both move to
+    ``device``. ``lib``'s generator is seeded too."""
 
-    def __init__(self, workload, lib, seed=0):
-        self.workload, self.lib = workload, lib
+    def __init__(self, workload, lib, seed=0, device="cpu"):
+        self.workload, self.lib, self.device = workload, lib, device
         minigen.manual_seed(seed)
         nets = workload.networks()
         for names, count in workload.parameter_counts.items():
@@ -300,13 +308,15 @@ class Run:
             if found != count:
                 raise AssertionError(f"{workload.key} {names}: {found} parameters, WORKLOADS.md says {count}")
         self.nets = nets if lib is minigen else {name: twin(net) for name, net in nets.items()}
+        for net in self.nets.values():
+            net.to(device)   # in place in both libraries, before the optimisers take the parameters
         lib.manual_seed(seed)
         self.optimizers = {
             name: lib.optim.Adam([p for net in members for p in self.nets[net].parameters()],
                                  lr=workload.lr, betas=workload.betas)
             for name, members in workload.optimized.items()}
-        self.batches = [lib.tensor(batch) for batch in workload.batches()]
-        self.constants = workload.constants(lib)
+        self.batches = [lib.tensor(batch, device=device) for batch in workload.batches()]
+        self.constants = workload.constants(lib, device)
         self.position = 0
 
     @property
@@ -322,7 +332,7 @@ class Run:
         """One timed iteration: the next batch, fresh noise (unless given), the iteration, and
         the losses as Python floats (the host sync)."""
         real = self.next_batch()
-        noise = self.workload.noise(self.lib) if noise is None else noise
+        noise = self.workload.noise(self.lib, self.device) if noise is None else noise
         losses = self.workload.iteration(self, real, noise)
         return {name: value.item() for name, value in losses.items()}
 
@@ -333,7 +343,7 @@ class Run:
 
     def state(self):
         """Every parameter and buffer as a NumPy array, by "network.key"."""
-        return {f"{name}.{key}": np.array(value.detach().numpy())
+        return {f"{name}.{key}": np.array(value.detach().cpu().numpy())
                 for name, net in self.nets.items() for key, value in net.state_dict().items()}
 
 
@@ -369,9 +379,9 @@ def time_steps(run, count):
     return times
 
 
-def measure(workload, libs, iterations=None, warmup=10, block=10, pause=0.2, seed=0):
-    """Time ``workload`` in each of ``libs``, taking turns in blocks; one row per library."""
-    runs = [Run(workload, lib, seed) for lib in libs]
+def measure(workload, libs, iterations=None, warmup=10, block=10, pause=0.2, seed=0, device="cpu"):
+    """Time ``workload`` in each of ``libs`` on ``device``, taking turns in blocks; one row per library."""
+    runs = [Run(workload, lib, seed, device) for lib in libs]
     iterations = workload.iterations if iterations is None else iterations
     flop = {}
     for run in runs:   # the two untimed calls
@@ -441,6 +451,9 @@ def set_threads(threads):
 
 def run_command(args):
     """Run what ``args`` (from ``minigen.bench.add_arguments``) ask for; returns 0."""
+    if args.profile and args.device != "cpu":
+        raise SystemExit("--profile instruments minigen's CPU kernels: run it without --device")
+    torch_runs = check_device(args.device, args.tf32)
     set_threads(args.threads)
     if args.profile:
         from . import profile
@@ -450,10 +463,12 @@ def run_command(args):
         return 0
     if torch is None and not args.no_torch:
         print("note: PyTorch is not installed: minigen rows only")
-    libs = libraries(not args.no_torch)
+    libs = libraries(torch_runs and not args.no_torch)
     rows = []
-    for key in args.only:
-        rows += measure(WORKLOADS[key], libs, args.iters, args.warmup, args.block, args.pause, args.seed)
+    with precision(args.tf32):
+        for key in args.only:
+            rows += measure(WORKLOADS[key], libs, args.iters, args.warmup, args.block, args.pause, args.seed,
+                            args.device)
     print(f"threads {args.threads}; {args.warmup} warm-up iterations, then timed iterations each alone, "
           f"libraries alternating every {args.block}")
     print_table(rows)
@@ -461,7 +476,8 @@ def run_command(args):
     if args.json:
         iters = args.iters if args.iters is not None else "100 (w3 60)"
         write_json(args.json, rows, data=f"threads={args.threads}; mnist_5k digits, permutation "
-                   f"default_rng(0); warmup={args.warmup}; iters={iters}; block={args.block}")
+                   f"default_rng(0); warmup={args.warmup}; iters={iters}; block={args.block}",
+                   device=args.device)
     return 0
 
 
