@@ -5,6 +5,7 @@ documented JSON, the profile accounts for the whole iteration and restores what 
 benchmarks' ``--device`` option waits for the GPU's work, and says why where there is no GPU."""
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -226,8 +227,9 @@ def test_profile_command_prints_the_tables(capsys):
     out = capsys.readouterr().out
     assert "w4 mlp-vae: minigen" in out and "compiled kernels (C++)" in out and "kernel gemm" in out
     assert "rest: Python between the timed calls" in out and "cProfile" in out
-    if torch is not None:
-        assert "PyTorch, the same workload" in out and "aten::addmm" in out
+    if torch is not None:   # its operators' rows; which come first is up to the machine's noise
+        torch_table = out.split("PyTorch, the same workload")[1]
+        assert re.search(r"^aten::\w+ \d", torch_table, re.MULTILINE), torch_table
 
 
 # --- the device options -------------------------------------------------------------------------
