@@ -17,3 +17,11 @@ settings.register_profile("fuzz-ci", parent=settings.get_profile("ci"), max_exam
 settings.register_profile("fuzz-dev", parent=settings.get_profile("dev"), max_examples=40)
 settings.register_profile("fuzz", parent=settings.get_profile(
     "fuzz-ci" if os.environ.get("CI") else "fuzz-dev"))
+
+# scripts/gpu_check.sh memcheck: compute-sanitizer sees an access out of bounds only past the end
+# of a cudaMalloc'd block, and CuPy's pool hands out arrays side by side in large blocks: without
+# the pool every array is a block of its own.
+if os.environ.get("MINIGEN_CUDA_MEMCHECK"):
+    import cupy
+
+    cupy.cuda.set_allocator(None)
