@@ -280,10 +280,12 @@ def test_precision_sets_both_libraries_and_restores_them():
 @pytest.mark.parametrize("command", [["benchmarks/ops.py"], ["benchmarks/conv.py", "--no-ref"],
                                      ["benchmarks/gemm.py", "--rounds", "1"], ["benchmarks/workloads.py"],
                                      ["-m", "minigen", "bench"]])
-def test_device_cuda_without_a_gpu_exits_saying_why(command):
+def test_device_cuda_without_a_gpu_exits_saying_why(command, tmp_path):
     script = [str(BENCHMARKS.parent / command[0])] if command[0].endswith(".py") else command[:1]
+    # run from elsewhere: from the checkout, -m minigen would import its uncompiled sources, not
+    # the installed package
     result = subprocess.run([sys.executable, *script, *command[1:], "--device", "cuda"], capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == ("--device cuda: minigen cannot use the GPU: "
                                      + minigen.cuda.unavailable_reason())
