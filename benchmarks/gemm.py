@@ -48,7 +48,8 @@ import subprocess
 import sys
 import time
 
-from harness import add_device_arguments, check_device, machine, synchronizer, time_call, write_json
+from harness import (add_device_arguments, check_device, machine, precision, synchronizer, time_call,
+                     write_json)
 
 SHAPES = ["64x784x1024", "64x1024x1024", "256x256x256", "1024x1024x1024", "64x784x1024nt"]
 GPU_SHAPES = SHAPES + ["2048x2048x2048", "4096x4096x4096"]
@@ -107,7 +108,6 @@ class Worker:
         elif lib == "torch":
             import torch
             torch.set_num_threads(threads)
-            torch.backends.cuda.matmul.allow_tf32 = tf32
             self.torch, self.sync = torch, synchronizer(torch, device)
             self.impls = ["torch"]
         else:
@@ -200,7 +200,8 @@ def main():
     args.threads = args.threads or ([2] if cuda else [1, 2])
     args.shapes = args.shapes or (GPU_SHAPES if cuda else SHAPES)
     if args.worker:
-        Worker(args.worker, args.threads[0], args.device, args.tf32).serve()
+        with precision(args.tf32):
+            Worker(args.worker, args.threads[0], args.device, args.tf32).serve()
         return
 
     torch_runs = check_device(args.device, args.tf32)

@@ -18,10 +18,8 @@ as arrays plus JSON. ``load_state_dict`` checks it against this optimiser before
 import numbers
 from collections import defaultdict
 
-import numpy as np
-
 from . import autograd, backend, dtypes
-from .tensor import Tensor
+from .tensor import Tensor, array_of
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop"]
 
@@ -209,9 +207,7 @@ class Optimizer:
         """A state value from a state dict, as step() keeps it: an int, or an array like ``p``."""
         if name == "step":
             return int(value)
-        array = value._data if isinstance(value, Tensor) else value
-        if not backend.is_array(array):
-            array = np.asarray(array)
+        array = array_of(value)
         if array.shape != p.shape:
             raise ValueError(f"{self._name}.load_state_dict: {name!r} of parameter {key} has shape "
                              f"{array.shape} in the state dict, the parameter has shape {p.shape}")

@@ -361,6 +361,14 @@ class Tensor:
         return ops.expand(self, *sizes)
 
 
+def array_of(value):
+    """The array behind a state dict's value: a Tensor's own array, an array of either device as
+    it is, anything else (a list, a number) as a NumPy array."""
+    if isinstance(value, Tensor):
+        return value._data
+    return value if backend.is_array(value) else np.asarray(value)
+
+
 def _infer_dtype(data):
     """What ``tensor(data)`` infers, as torch does: an array keeps its dtype; Python floats
     become the default float dtype (float32), ints int64, bools bool."""

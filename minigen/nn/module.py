@@ -6,10 +6,8 @@ assignment as in PyTorch: ``self.conv = Conv2d(...)`` registers a child named ``
 """
 from collections import OrderedDict
 
-import numpy as np
-
 from .. import backend, dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 
 
 class Parameter(Tensor):
@@ -179,10 +177,7 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else value
-            if not backend.is_array(array):
-                array = np.asarray(array)
+            array = array_of(state_dict[key])
             if array.shape != target.shape:
                 raise ValueError(f"load_state_dict: {key} has shape {array.shape} in the state "
                                  f"dict but {target.shape} in the module")
