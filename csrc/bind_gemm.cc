@@ -9,7 +9,7 @@
 namespace minigen {
 namespace {
 
-// "auto" is the widest ISA this CPU has; naming one is for tests and benchmarks.
+// "auto" is the widest ISA allowed on this CPU; naming one is for tests and benchmarks.
 cpu::GemmIsa parse_isa(const char* op, const std::string& isa) {
   cpu::GemmIsa which;
   if (isa == "auto")
@@ -23,8 +23,22 @@ cpu::GemmIsa parse_isa(const char* op, const std::string& isa) {
   else
     fail(op, "isa must be 'auto', 'avx512', 'avx2' or 'portable', got '" + isa + "'");
   if (!cpu::gemm_isa_supported(which))
-    fail(op, "isa '" + isa + "' is not supported by this CPU");
+    fail(op, "isa '" + isa + "' is not supported by this CPU (or is wider than MINIGEN_CPU_ISA allows)");
   return which;
+}
+
+const char* isa_name(cpu::GemmIsa isa) {
+  switch (isa) {
+    case cpu::GemmIsa::avx512: return "avx512";
+    case cpu::GemmIsa::avx2: return "avx2";
+    default: return "portable";
+  }
+}
+
+// The limit is lifted before the name is checked, so that a lower limit can be raised again.
+void set_cpu_isa(const std::string& isa) {
+  cpu::set_gemm_isa_limit(cpu::GemmIsa::best);
+  cpu::set_gemm_isa_limit(parse_isa("set_cpu_isa", isa));
 }
 
 // a (m, k) or (k, m) if trans_a, b (k, n) or (n, k) if trans_b -> c (m, n):
@@ -60,6 +74,11 @@ void bind_gemm(py::module_& m) {
         py::arg("isa") = "auto",
         "c = alpha * op(a) @ op(b) + beta * c, op(x) = x.T if trans_x. impl: 'ref' or 'fast'; "
         "isa ('auto', 'avx512', 'avx2', 'portable'): the micro-kernel of impl='fast'.");
+  m.def("set_cpu_isa", &set_cpu_isa, py::arg("isa"),
+        "The widest instruction set the CPU kernels may use: 'auto' (all this CPU has), "
+        "'avx512', 'avx2' or 'portable'. ValueError if this CPU lacks it.");
+  m.def("get_cpu_isa", [] { return isa_name(cpu::gemm_best_isa()); },
+        "The instruction set the CPU kernels use now: 'avx512', 'avx2' or 'portable'.");
 }
 
 }  // namespace minigen

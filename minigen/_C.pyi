@@ -94,6 +94,13 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     """Number of OpenMP threads the CPU kernels use."""
 
+def set_cpu_isa(isa: Literal["auto", "avx512", "avx2", "portable"]) -> None:
+    """The widest instruction set the CPU kernels may use ('auto': all this CPU has); ValueError
+    if this CPU lacks it."""
+
+def get_cpu_isa() -> Literal["avx512", "avx2", "portable"]:
+    """The instruction set the CPU kernels use now."""
+
 def gemm(
     a: np.ndarray,
     b: np.ndarray,

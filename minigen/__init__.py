@@ -10,7 +10,7 @@
 from . import autograd, cuda, dtypes, nn, ops
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, device
-from .backend.cpu import get_num_threads, set_num_threads
+from .backend.cpu import cpu_isa, get_num_threads, set_num_threads
 from .creation import (arange, full, full_like, ones, ones_like, rand, rand_like, randn,
                        randn_like, tensor, zeros, zeros_like)
 from .ops import (abs, add, cat, clamp, div, exp, expand, flatten, leaky_relu, log, matmul, max,

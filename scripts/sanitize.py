@@ -25,10 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "build" / "sanitize"
-KERNEL_TESTS = ["tests/test_activation.py", "tests/test_adam_kernel.py", "tests/test_conv_kernels.py",
-                "tests/test_edge_numerics.py", "tests/test_fuzz_bindings.py", "tests/test_gemm.py",
-                "tests/test_kernels_binding.py", "tests/test_loss.py", "tests/test_norm.py",
-                "tests/test_penalty.py"]
+KERNEL_TESTS = ["-m", "kernels", "tests"]  # the modules marked pytestmark = pytest.mark.kernels
 # A leak report is a header line, then its allocation stack, then a blank line.
 LEAK = re.compile(r"^(Direct|Indirect) leak of (\d+) byte.*?\n\n", re.MULTILINE | re.DOTALL)
 ERROR = re.compile(r"ERROR: AddressSanitizer|runtime error:|Sanitizer: CHECK failed")

@@ -1,6 +1,9 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from minigen import _C
 
 # Compiled kernels and Jacobians make examples slow to run: no per-example deadline.
 settings.register_profile("dev", deadline=None, max_examples=25,
@@ -25,3 +28,18 @@ if os.environ.get("MINIGEN_CUDA_MEMCHECK"):
     import cupy
 
     cupy.cuda.set_allocator(None)
+
+
+# The kernels' global settings, for tests that change them.
+@pytest.fixture
+def restore_threads():
+    before = _C.get_num_threads()
+    yield
+    _C.set_num_threads(before)
+
+
+@pytest.fixture
+def restore_isa():
+    before = _C.get_cpu_isa()  # under MINIGEN_CPU_ISA, the cap it set
+    yield
+    _C.set_cpu_isa(before)

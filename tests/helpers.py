@@ -21,6 +21,29 @@ requires_gpu = pytest.mark.skipif(not minigen.cuda.is_available(),
 DEVICES = ["cpu", pytest.param("cuda", marks=requires_gpu)]
 
 
+# --- rounding error bounds (Higham, Accuracy and Stability of Numerical Algorithms, 3.1) --------
+
+def unit_roundoff(dtype):
+    """u: rounding to ``dtype`` multiplies a value by (1 + d), |d| <= u (2^-24 for float32)."""
+    return np.finfo(dtype).eps / 2
+
+
+def gamma(n, u):
+    """gamma_n = n u / (1 - n u): n roundings of unit roundoff u move a value by at most that
+    fraction, so a sum of n products in any order errs by at most gamma_n sum |terms|."""
+    return n * u / (1 - n * u)
+
+
+def to_float64(module):
+    """``module``'s float32 parameters and buffers in float64, in place (the tensors stay the same
+    objects, so optimisers made before still hold them): a float64 run of a model takes the
+    order of float32 sums, which differs by CPU and library, out of a comparison."""
+    for tensor in (*module.parameters(), *module.buffers()):
+        if tensor.dtype == minigen.float32:
+            tensor._data = tensor._data.astype(np.float64)
+    return module
+
+
 def check_op(fn, arrays, numpy_fn=None, torch_fn=None, second_order=True, device="cpu", **kwargs):
     """Check ``fn`` (Tensors -> Tensor) at float64 ``arrays`` on ``device`` against every
     reference given.
@@ -70,6 +93,18 @@ def num_threads(n):
         minigen.set_num_threads(before)
 
 
+def _cpu_has(isa):
+    """Whether this CPU runs the GEMM micro-kernel for ``isa``, whatever MINIGEN_CPU_ISA allows."""
+    now = minigen.cpu_isa()
+    try:
+        minigen._C.set_cpu_isa(isa)
+    except ValueError:
+        return False
+    finally:
+        minigen._C.set_cpu_isa(now)
+    return True
+
+
 def _gemm_runs(isa):
     x = np.ones((1, 1))
     try:
@@ -79,8 +114,10 @@ def _gemm_runs(isa):
     return True
 
 
-# The GEMM micro-kernels this CPU can run (test_gemm's test_isa_detection_matches_cpuinfo checks
-# the list), and every (impl, isa) pair of the GEMM: the reference loop and each micro-kernel.
+# The GEMM micro-kernels this CPU has (test_gemm's test_isa_detection_matches_cpuinfo checks the
+# list); those the kernels may run now (all of them, or fewer under MINIGEN_CPU_ISA); and every
+# (impl, isa) pair of the GEMM: the reference loop and each micro-kernel.
+CPU_ISAS = [isa for isa in ("avx512", "avx2", "portable") if _cpu_has(isa)]
 GEMM_ISAS = [isa for isa in ("avx512", "avx2", "portable") if _gemm_runs(isa)]
 GEMM_IMPLS = [("ref", "auto")] + [("fast", isa) for isa in ["auto"] + GEMM_ISAS]
 

@@ -8,6 +8,9 @@ import minigen
 from minigen.backend import cpu
 from minigen.testing import strategies as mst
 
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
+
 SHAPES = mst.shapes(max_dims=3, max_side=5)
 
 

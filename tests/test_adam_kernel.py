@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 
 from minigen import _C, set_num_threads
 
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
+
 DTYPES = [np.float32, np.float64]
 # One element, odd sizes (vector tails), and sizes past the chunk (16_384) and the OpenMP
 # threshold (32_768) of csrc/cpu/parallel.h.

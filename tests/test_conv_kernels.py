@@ -16,6 +16,9 @@ from minigen.testing.strategies import ConvConfig, conv_configs
 
 from helpers import num_threads
 
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
+
 
 def out_size(size, kernel, stride, padding, dilation):
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1

@@ -31,6 +31,9 @@ from minigen.testing.strategies import ConvConfig, conv_configs
 
 from helpers import GEMM_IMPLS
 
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
+
 DTYPES = [np.float32, np.float64]
 IMPLS = ["ref", "fast"]
 seeds = st.integers(0, 2**32 - 1)

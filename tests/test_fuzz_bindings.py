@@ -25,6 +25,11 @@ from hypothesis import strategies as st
 
 from minigen import _C
 
+from helpers import CPU_ISAS
+
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
+
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 MAX_THREADS = max(256, os.cpu_count() or 1)  # what set_num_threads takes (csrc/bind.cc)
 IMPLS = ("ref", "fast")
@@ -212,6 +217,10 @@ def threads_build(draw, rng, dtype):
     return dict(n=draw(st.integers(1, 3)))
 
 
+def isa_build(draw, rng, dtype):
+    return dict(isa=draw(st.sampled_from(["auto", *CPU_ISAS])))
+
+
 SPECS = {
     "leaky_relu_fwd": elementwise(["x"], ["out"], negative_slope=finite),
     "leaky_relu_bwd": elementwise(["x", "grad_out"], ["grad_in"], negative_slope=finite),
@@ -246,6 +255,9 @@ SPECS = {
                             dict(n=st.sampled_from([0, -1, 257, 100_000, *huge_ints, 1.5,
                                                     None]))),
     "get_num_threads": Spec(lambda draw, rng, dtype: {}, (), bad_params={}),
+    "set_cpu_isa": Spec(isa_build, (), lambda kw: kw["isa"] in ["auto", *CPU_ISAS],
+                        dict(isa=st.sampled_from(["avx1024", "", "AVX2", "avx2", "avx512", None]))),
+    "get_cpu_isa": Spec(lambda draw, rng, dtype: {}, (), bad_params={}),
 }
 
 
@@ -460,6 +472,8 @@ def check(name, kw, touched, array_names):
         assert _C.get_num_threads() == kw["n"]
         x = np.ones(100_000)  # past the kernel's threshold for threads (csrc/cpu/activation.cc)
         _C.leaky_relu_fwd(x, x, 0.5, "fast")
+    if name == "set_cpu_isa":  # the limit must take effect: the GEMM runs at most that wide
+        assert _C.get_cpu_isa() == (CPU_ISAS[0] if kw["isa"] == "auto" else kw["isa"])
 
 
 def mutated_call(name, draw):
@@ -487,18 +501,11 @@ def fuzz_one(name, draw):
 # The convolutions have the most arguments and hyper-parameters to get wrong; the thread count
 # functions have one argument or none.
 WEIGHTS = {name: 1.0 for name in SPECS} | {name: 1.5 for name in CONV_ROLES} | {
-    "set_num_threads": 0.25, "get_num_threads": 0.25}
+    "set_num_threads": 0.25, "get_num_threads": 0.25, "set_cpu_isa": 0.25, "get_cpu_isa": 0.25}
 
 
 def examples(name, profile="fuzz"):
     return max(1, round(settings.get_profile(profile).max_examples * WEIGHTS[name]))
-
-
-@pytest.fixture
-def restore_threads():
-    before = _C.get_num_threads()
-    yield
-    _C.set_num_threads(before)
 
 
 def test_every_function_is_fuzzed():
@@ -511,7 +518,7 @@ def test_ci_runs_at_least_10000_examples():
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_every_call_raises_or_is_right(name, restore_threads):
+def test_every_call_raises_or_is_right(name, restore_threads, restore_isa):
     @settings(settings.get_profile("fuzz"), max_examples=examples(name))
     @given(data=st.data())
     def run(data):
@@ -561,6 +568,6 @@ REGRESSIONS = [
 
 
 @pytest.mark.parametrize("name, kw, message", REGRESSIONS)
-def test_regressions_raise(name, kw, message, restore_threads):
+def test_regressions_raise(name, kw, message, restore_threads, restore_isa):
     with pytest.raises(ValueError, match=f"^{name}: .*{message}"):
         getattr(_C, name)(**kw)

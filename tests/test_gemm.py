@@ -9,16 +9,23 @@ csrc/cpu/gemm.cc, with all four transpose combinations, alpha and beta, both dty
 threads; beta == 0 must not read c (NaN in it must not leak); the thread count must not change a
 bit of the result; and every bad call raises ValueError naming the op and the shapes.
 """
+import os
 import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import minigen
 from minigen import _C
 
-from helpers import GEMM_IMPLS, GEMM_ISAS, num_threads
+from helpers import CPU_ISAS, GEMM_IMPLS, GEMM_ISAS, num_threads
+
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
 
 DTYPES = [np.float32, np.float64]
 
@@ -242,13 +249,56 @@ def _cpu_flags():
                     reason="needs an x86-64 CPU that lists its flags in /proc/cpuinfo")
 def test_isa_detection_matches_cpuinfo():
     flags = set(_cpu_flags())
-    assert ("avx512" in GEMM_ISAS) == ("avx512f" in flags)
-    assert ("avx2" in GEMM_ISAS) == ({"avx2", "fma"} <= flags)
-    assert "portable" in GEMM_ISAS
+    assert ("avx512" in CPU_ISAS) == ("avx512f" in flags)
+    assert ("avx2" in CPU_ISAS) == ({"avx2", "fma"} <= flags)
+    assert "portable" in CPU_ISAS
     for isa in {"avx512", "avx2"} - set(GEMM_ISAS):
         x = np.ones((2, 2), np.float32)
         with pytest.raises(ValueError, match=f"gemm: isa '{isa}' is not supported by this CPU"):
             _C.gemm(x, x.copy(), np.empty_like(x), isa=isa)
+
+
+def _isa_seen_by_a_new_process(setting):
+    env = dict(os.environ, MINIGEN_CPU_ISA=setting)
+    return subprocess.run([sys.executable, "-c", "import minigen; print(minigen.cpu_isa())"],
+                          env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("isa", CPU_ISAS)
+def test_the_environment_caps_the_isa_at_import(isa):
+    run = _isa_seen_by_a_new_process(isa)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == isa
+
+
+@pytest.mark.parametrize("setting", ["avx1024", "AVX2", ""]
+                         + [isa for isa in ("avx512", "avx2") if isa not in CPU_ISAS])
+def test_a_bad_isa_setting_stops_the_import_naming_the_variable(setting):
+    run = _isa_seen_by_a_new_process(setting)
+    assert run.returncode != 0
+    assert f"ValueError: MINIGEN_CPU_ISA={setting!r}" in run.stderr
+
+
+@pytest.mark.parametrize("isa", CPU_ISAS)
+def test_the_cap_picks_the_micro_kernel_of_auto_and_the_convolutions(isa, restore_isa):
+    """Under a cap, 'auto' is the named micro-kernel (the same bits; AVX-512 and AVX2 chain the
+    same FMAs for each element, so only the portable kernel's bits differ) and wider ones are
+    refused."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((50, 700), np.float32), rng.standard_normal((700, 90), np.float32)
+    c0 = np.zeros((50, 90), np.float32)
+    _C.set_cpu_isa(isa)
+    assert minigen.cpu_isa() == isa
+    capped = run(a, b, c0, False, False, 1.0, 0.0, "fast", isa)
+    np.testing.assert_array_equal(run(a, b, c0, False, False, 1.0, 0.0, "fast", "auto"), capped)
+    # a convolution is lowered onto the same GEMM: a 1 x 1 kernel over one pixel is the product
+    y = np.empty((50, 90, 1, 1), np.float32)
+    _C.conv2d_fwd(a.reshape(50, 700, 1, 1), np.ascontiguousarray(b.T).reshape(90, 700, 1, 1), y,
+                  (1, 1), (0, 0), (1, 1), 1, "fast")
+    np.testing.assert_array_equal(y.reshape(50, 90), capped)
+    for wider in CPU_ISAS[:CPU_ISAS.index(isa)]:
+        with pytest.raises(ValueError, match="wider than MINIGEN_CPU_ISA allows"):
+            run(a, b, c0, False, False, 1.0, 0.0, "fast", wider)
 
 
 # --- bad calls -------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from minigen import _C
 
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
+
 DTYPES = [np.float32, np.float64]
 
 # Empty, one element, odd and prime sizes (vector loop tails), and sizes past the chunk (16_384)
@@ -61,13 +64,6 @@ def bwd(x, gy, slope, impl):
     gx = np.empty_like(x)
     _C.leaky_relu_bwd(x, gy, gx, slope, impl)
     return gx
-
-
-@pytest.fixture
-def restore_threads():
-    before = _C.get_num_threads()
-    yield
-    _C.set_num_threads(before)
 
 
 # --- results ---------------------------------------------------------------------------------

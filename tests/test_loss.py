@@ -8,7 +8,10 @@ from minigen import _C
 from minigen.backend import cpu
 from minigen.testing import strategies as mst
 
-from helpers import check_op, torch
+from helpers import assert_matches_torch, check_op, torch
+
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
 
 SHAPES = mst.shapes(max_dims=3, max_side=4)
 REDUCTIONS = ["mean", "sum", "none"]

@@ -12,6 +12,9 @@ from minigen.testing import strategies as mst
 
 from helpers import check_op, torch
 
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
+
 
 def composed_penalty(g, target=1.0):
     """The same quantity from basic ops: the oracle for the fused kernel."""

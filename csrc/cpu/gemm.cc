@@ -25,6 +25,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <new>
 
@@ -218,10 +219,7 @@ constexpr int kMaxTile = 6 * 64;
 template <typename T>
 Kernel<T> kernel_for(GemmIsa isa, int64_t n) {
   const int64_t kc = 1536 / sizeof(T), mc = 192, nc = 16384 / sizeof(T);
-  if (isa == GemmIsa::best)
-    isa = gemm_isa_supported(GemmIsa::avx512) ? GemmIsa::avx512
-          : gemm_isa_supported(GemmIsa::avx2) ? GemmIsa::avx2
-                                              : GemmIsa::portable;
+  if (isa == GemmIsa::best) isa = gemm_best_isa();
 #if defined(__x86_64__)
   if (isa == GemmIsa::avx512) {
     constexpr int L = 64 / sizeof(T);  // lanes
@@ -480,7 +478,9 @@ void scale(T* c, int64_t count, T beta) {
 
 }  // namespace
 
-bool gemm_isa_supported(GemmIsa isa) {
+namespace {
+
+bool cpu_has(GemmIsa isa) {
 #if defined(__x86_64__)
   if (isa == GemmIsa::avx512) return __builtin_cpu_supports("avx512f");
   if (isa == GemmIsa::avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -488,6 +488,24 @@ bool gemm_isa_supported(GemmIsa isa) {
   if (isa == GemmIsa::avx512 || isa == GemmIsa::avx2) return false;
 #endif
   return true;
+}
+
+// The enum lists the ISAs widest first, so "at most as wide as the limit" is "not before it".
+std::atomic<GemmIsa> isa_limit{GemmIsa::best};
+
+}  // namespace
+
+bool gemm_isa_supported(GemmIsa isa) {
+  const GemmIsa limit = isa_limit.load();
+  return cpu_has(isa) && (isa == GemmIsa::best || limit == GemmIsa::best || isa >= limit);
+}
+
+void set_gemm_isa_limit(GemmIsa isa) { isa_limit.store(isa); }
+
+GemmIsa gemm_best_isa() {
+  for (GemmIsa isa : {GemmIsa::avx512, GemmIsa::avx2})
+    if (gemm_isa_supported(isa)) return isa;
+  return GemmIsa::portable;
 }
 
 template <typename T>

@@ -12,12 +12,21 @@
 
 namespace minigen::cpu {
 
-// Which micro-kernel the fast GEMM runs. best: the widest the CPU has (AVX-512, else AVX2 + FMA,
+// Which micro-kernel the fast GEMM runs. best: the widest allowed (AVX-512, else AVX2 + FMA,
 // else portable C++). Tests name the others to run them on a CPU that would pick AVX-512.
 enum class GemmIsa { best, avx512, avx2, portable };
 
-// Whether this CPU can run the micro-kernel for `isa` (best and portable: always).
+// Whether the micro-kernel for `isa` may run: the CPU has its instructions and the limit below
+// allows it (best and portable: always).
 bool gemm_isa_supported(GemmIsa isa);
+
+// The widest micro-kernel the fast GEMM may use (best: whatever the CPU has), so that a machine
+// with AVX-512 can run, and test, the path an AVX2-only machine takes (MINIGEN_CPU_ISA, read by
+// minigen/backend/cpu.py at import). The caller has checked that the CPU has `isa`.
+void set_gemm_isa_limit(GemmIsa isa);
+
+// The micro-kernel that best stands for now: avx512, avx2 or portable.
+GemmIsa gemm_best_isa();
 
 // The triple loop, the oracle the tests trust.
 template <typename T>
