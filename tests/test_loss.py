@@ -67,6 +67,43 @@ def test_saturated_probabilities_give_the_clamped_loss_of_pytorch():
     assert np.all(np.isfinite(p.grad.numpy()))  # PyTorch's max(p(1-p), 1e-12) denominator
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("with_weight", [False, True])
+@given(data=st.data())
+def test_binary_cross_entropy_with_logits_and_pos_weight(reduction, with_weight, data):
+    """pos_weight (one per class, the last dimension) and weight (broadcast) are differentiable
+    inputs here (PyTorch refuses to differentiate with respect to them, so it is compared with
+    them as constants): every gradient, and each one's own gradient, is checked."""
+    shape = data.draw(mst.shapes(min_dims=1, max_dims=3, max_side=4))
+    x = data.draw(mst.arrays(shape, min_value=-6.0, max_value=6.0))
+    t = data.draw(mst.arrays(shape, min_value=0.0, max_value=1.0))
+    pos_weight = data.draw(mst.arrays(shape[-1:], min_value=0.0, max_value=3.0))
+    weight = data.draw(mst.arrays(shape[-1:], min_value=0.0, max_value=2.0))
+    log_sigmoid = -np.logaddexp(0, -x)
+    reference = -(pos_weight * t * log_sigmoid + (1 - t) * (log_sigmoid - x)) * (weight if with_weight else 1)
+    reduce = {"mean": np.mean, "sum": np.sum, "none": lambda a: a}[reduction]
+    arrays = [x, t, pos_weight] + [weight] * with_weight
+
+    def loss(lib):
+        return lambda x, t, pos_weight, weight=None: lib.nn.functional.binary_cross_entropy_with_logits(
+            x, t, weight, reduction=reduction, pos_weight=pos_weight)
+
+    check_op(loss(minigen), arrays, lambda *_: reduce(reference))
+
+    def with_constant_weights(lib):
+        return lambda x, t: loss(lib)(x, t, *(lib.tensor(a, dtype=x.dtype) for a in arrays[2:]))
+
+    if torch is not None:
+        assert_matches_torch(with_constant_weights(minigen), with_constant_weights(torch), [x, t])
+
+
+def test_pos_weight_must_broadcast_to_the_target():
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) does not broadcast to the "
+                                         r"target's shape \(2, 4\)"):
+        F.binary_cross_entropy_with_logits(minigen.zeros(2, 4), minigen.zeros(2, 4),
+                                           pos_weight=minigen.ones(3))
+
+
 @pytest.mark.parametrize("logit", [100.0, -100.0, np.inf, -np.inf])
 @pytest.mark.parametrize("target", [0.0, 1.0])
 def test_extreme_logits_give_the_exact_loss_and_a_finite_gradient(logit, target):

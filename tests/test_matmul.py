@@ -15,6 +15,15 @@ def test_matmul(shapes):
     check_op(lambda x, y: x @ y, [a, b], np.matmul, lambda x, y: x @ y)
 
 
+@given(shapes=mst.matmul_shapes(max_side=3, min_side=0))
+def test_matmul_with_empty_dimensions(shapes):
+    """A zero-length contraction is a sum of nothing: zeros, as in NumPy and PyTorch."""
+    a_shape, b_shape = shapes
+    rng = np.random.default_rng(sum(a_shape) * 31 + sum(b_shape))
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    check_op(lambda x, y: x @ y, [a, b], np.matmul, lambda x, y: x @ y)
+
+
 def test_matmul_refuses_mismatched_and_zero_dim_operands():
     expected = r"matmul: shapes \(2, 3\) and \(4, 2\) cannot be multiplied \(3 != 4\)"
     with pytest.raises(ValueError, match=expected):

@@ -6,9 +6,13 @@ import minigen
 import minigen.nn.functional as F
 from minigen import _C
 from minigen.backend import cpu
+from minigen.testing import gradgradcheck
 from minigen.testing import strategies as mst
 
 from helpers import check_op, torch
+
+# A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
+pytestmark = pytest.mark.kernels
 
 
 @st.composite
@@ -58,6 +62,29 @@ def test_batch_norm_in_evaluation(x):
         return torch.nn.functional.batch_norm(t, torch.tensor(running_mean, dtype=t.dtype),
                                               torch.tensor(running_var, dtype=t.dtype), w, b)
     check_op(ours, [x, weight, bias], torch_fn=theirs if torch else None)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (0, 2, 4), (2, 3, 0), (0, 2, 3, 3), (3, 2, 0, 4)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_of_an_empty_input(shape, training):
+    """An empty batch: an empty output, zero gradients for weight and bias, and the running
+    statistics left as they were (PyTorch's answer)."""
+    channels = shape[1]
+    rng = np.random.default_rng(2)
+    running = [rng.normal(size=channels), rng.uniform(0.5, 2, channels)]
+    weight, bias = (minigen.tensor(rng.normal(size=channels), requires_grad=True) for _ in range(2))
+    x = minigen.zeros(*shape, dtype=minigen.float64, requires_grad=True)
+    stats = [minigen.tensor(a.copy()) for a in running]
+    y = F.batch_norm(x, *stats, weight, bias, training=training)
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == shape
+    for p in (weight, bias):
+        np.testing.assert_array_equal(p.grad.numpy(), np.zeros(channels))
+    for before, after in zip(running, stats):
+        np.testing.assert_array_equal(after.numpy(), before)
+    assert gradgradcheck(lambda x, w, b: F.batch_norm(x, *stats, w, b, training=training),
+                         [x, weight, bias])
 
 
 def test_running_statistics_follow_pytorch():

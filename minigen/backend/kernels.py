@@ -10,6 +10,7 @@ kernel by name through ``launch``. The CPU (``backend/cpu.py``: NumPy, ``minigen
 device; tests hold one to the other.
 """
 import contextlib
+import math
 
 import numpy as np
 
@@ -91,7 +92,8 @@ class Kernels:
         """``a @ b`` for arrays of two or more dimensions (batch dimensions broadcast)."""
         if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
             # A stack of matrices times one matrix is one tall product: (B*m, k) @ (k, n).
-            return self.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+            rows = math.prod(a.shape[:-1])  # not -1: that is ambiguous when k == 0
+            return self.gemm(a.reshape(rows, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
         if a.ndim == 2 and b.ndim == 2:
             return self.gemm(a, b)
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import dtypes, ops
 from ..ops.common import normalize_dim
+from ..ops.conv import check_padding_name
 from ..ops.dropout import check_probability
 from ..tensor import Tensor
 from . import init
@@ -46,14 +47,19 @@ class _ConvNd(Module):
     """What Conv2d and ConvTranspose2d share: geometry, parameters, initialisation, repr."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                 bias, weight_shape):
+                 bias, padding_mode, weight_shape):
         super().__init__()
+        name = type(self).__name__
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{type(self).__name__}: groups={groups} must divide in_channels="
+            raise ValueError(f"{name}: groups={groups} must divide in_channels="
                              f"{in_channels} and out_channels={out_channels}")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: padding_mode={padding_mode!r} is not supported; only 'zeros'")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation, self.groups = _pair(padding), _pair(dilation), groups
+        # 'same' and 'valid' stay names: F.conv2d works out the amounts (and checks the stride)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.dilation, self.groups, self.padding_mode = _pair(dilation), groups, padding_mode
         self.weight = _empty(*weight_shape, *self.kernel_size)
         self.register_parameter("bias", _empty(out_channels) if bias else None)
         init.default_layer_init_(self.weight, self.bias)
@@ -72,9 +78,11 @@ class Conv2d(_ConvNd):
     """2-D convolution; weight (out_channels, in_channels / groups, kH, kW)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True):
+                 groups=1, bias=True, padding_mode="zeros"):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, (out_channels, in_channels // groups))
+                         bias, padding_mode, (out_channels, in_channels // groups))
+        if isinstance(padding, str):
+            check_padding_name("Conv2d", padding, self.stride)
 
     def forward(self, x):
         return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
@@ -85,9 +93,9 @@ class ConvTranspose2d(_ConvNd):
     """2-D transposed convolution; weight (in_channels, out_channels / groups, kH, kW)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1):
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros"):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, (in_channels, out_channels // groups))
+                         bias, padding_mode, (in_channels, out_channels // groups))
         self.output_padding = _pair(output_padding)
 
     def forward(self, x):

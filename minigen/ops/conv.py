@@ -10,11 +10,17 @@ and each backward is made of the three ops again, so every gradient can be diffe
 
 The transposed convolution's output size is always passed explicitly, never inferred: the
 same input size can come from several output sizes (that is what ``output_padding`` picks).
+
+What the kernels take is a batch, symmetric padding, and sizes that map onto each other under
+conv2d. The functional forms below also take what PyTorch takes beyond that, by reshaping or
+padding around the kernels: an unbatched (C, H, W) input, ``padding='same'`` (an odd total
+padding puts the extra row and column at the bottom and right) and ``'valid'``, and an
+``output_padding`` as large as the dilation.
 """
 from .. import backend
 from ..autograd import Function
 from .common import floating, promote
-from .shape import reshape
+from .shape import pad, reshape, squeeze, unsqueeze
 
 
 class Conv2d(Function):
@@ -93,10 +99,16 @@ def _pair(op, name, value, minimum):
     return pair
 
 
+def _batched(op, x, w):
+    """``x`` as a batch (an unbatched (C, H, W) input becomes a batch of one), and whether it was
+    one already."""
+    if x.ndim not in (3, 4) or w.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), and a "
+                         f"4-D weight, got input {x.shape} and weight {w.shape}")
+    return (x, True) if x.ndim == 4 else (unsqueeze(x, 0), False)
+
+
 def _check_operands(op, x, w, groups, in_channels_of_weight):
-    if x.ndim != 4 or w.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) and a 4-D weight, got input "
-                         f"{x.shape} and weight {w.shape}")
     if not isinstance(groups, int) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     if x.shape[1] != in_channels_of_weight:
@@ -109,6 +121,28 @@ def _geometry(op, stride, padding, dilation):
             _pair(op, "dilation", dilation, 1))
 
 
+def check_padding_name(op, padding, stride):
+    if padding not in ("same", "valid"):
+        raise ValueError(f"{op}: padding must be 'same', 'valid', an int or a pair of ints, "
+                         f"got {padding!r}")
+    if padding == "same" and stride != (1, 1):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                         f"(stride {stride})")
+
+
+def _padding_by_name(op, x, kernel_hw, padding, stride, dilation):
+    """conv2d's padding='valid' (none) and 'same' (d (k - 1) in all, so that the output has the
+    input's size): the input, padded by one at the bottom or right where that total is odd, and
+    the symmetric padding that remains, as PyTorch does."""
+    check_padding_name(op, padding, stride)
+    if padding == "valid":
+        return x, (0, 0)
+    total = [d * (k - 1) for k, d in zip(kernel_hw, dilation)]
+    if total[0] % 2 or total[1] % 2:
+        x = pad(x, (0, total[1] % 2, 0, total[0] % 2))
+    return x, (total[0] // 2, total[1] // 2)
+
+
 def _add_bias(y, bias):
     return y if bias is None else y + reshape(bias, 1, -1, 1, 1)
 
@@ -116,18 +150,24 @@ def _add_bias(y, bias):
 # --- functional forms -------------------------------------------------------------------------
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation: input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW),
-    bias (C_out,) -> (N, C_out, H_out, W_out), H_out = (H + 2p - d(k - 1) - 1) // s + 1.
+    """2-D cross-correlation: input (N, C_in, H, W) or (C_in, H, W), weight
+    (C_out, C_in/groups, kH, kW), bias (C_out,) -> (N, C_out, H_out, W_out) or
+    (C_out, H_out, W_out), H_out = (H + 2p - d(k - 1) - 1) // s + 1. ``padding`` may also be
+    'valid' (0) or 'same' (H_out = H; stride 1 only).
 
     See: torch.nn.functional.conv2d
     """
     op = "conv2d"
     input, weight, *rest = promote(op, *[t for t in (floating(op, input), weight, bias) if t is not None])
+    input, batched = _batched(op, input, weight)
     _check_operands(op, input, weight, groups, weight.shape[1] * groups)
     if weight.shape[0] % groups:
         raise ValueError(f"{op}: groups={groups} does not divide the {weight.shape[0]} output "
                          f"channels of weight {weight.shape}")
-    stride, padding, dilation = _geometry(op, stride, padding, dilation)
+    named_padding = padding if isinstance(padding, str) else None
+    stride, padding, dilation = _geometry(op, stride, 0 if named_padding else padding, dilation)
+    if named_padding:
+        input, padding = _padding_by_name(op, input, weight.shape[2:], named_padding, stride, dilation)
     out_hw = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d in
                    zip(input.shape[2:], weight.shape[2:], stride, padding, dilation))
     if min(out_hw) < 1:
@@ -135,19 +175,20 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"the padded input {tuple(n + 2 * p for n, p in zip(input.shape[2:], padding))}")
     _check_bias(op, rest, weight.shape[0])
     y = Conv2d.apply(input, weight, (stride, padding, dilation, groups))
-    return _add_bias(y, rest[0] if rest else None)
+    return _unbatch(_add_bias(y, rest[0] if rest else None), batched)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
-    """2-D transposed convolution (the adjoint of conv2d): input (N, C_in, H, W), weight
-    (C_in, C_out/groups, kH, kW), bias (C_out,) -> (N, C_out, H_out, W_out) with
-    H_out = (H - 1) s - 2p + d(k - 1) + output_padding + 1.
+    """2-D transposed convolution (the adjoint of conv2d): input (N, C_in, H, W) or
+    (C_in, H, W), weight (C_in, C_out/groups, kH, kW), bias (C_out,) -> (N, C_out, H_out, W_out)
+    or (C_out, H_out, W_out) with H_out = (H - 1) s - 2p + d(k - 1) + output_padding + 1.
 
     See: torch.nn.functional.conv_transpose2d
     """
     op = "conv_transpose2d"
     input, weight, *rest = promote(op, *[t for t in (floating(op, input), weight, bias) if t is not None])
+    input, batched = _batched(op, input, weight)
     _check_operands(op, input, weight, groups, weight.shape[0])
     if weight.shape[0] % groups:
         raise ValueError(f"{op}: groups={groups} does not divide the {weight.shape[0]} input "
@@ -163,8 +204,27 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise ValueError(f"{op}: input {input.shape} with kernel {weight.shape[2:]}, stride {stride}, "
                          f"padding {padding} gives an empty output {out_hw}")
     _check_bias(op, rest, weight.shape[1] * groups)
-    y = ConvTranspose2d.apply(input, weight, out_hw, (stride, padding, dilation, groups))
-    return _add_bias(y, rest[0] if rest else None)
+    if all(o < s for o, s in zip(output_padding, stride)):
+        y = ConvTranspose2d.apply(input, weight, out_hw, (stride, padding, dilation, groups))
+    else:
+        y = _cut_from_unpadded(input, weight, out_hw, stride, padding, dilation, groups)
+    return _unbatch(_add_bias(y, rest[0] if rest else None), batched)
+
+
+def _cut_from_unpadded(x, w, out_hw, stride, padding, dilation, groups):
+    """The transposed convolution for an output_padding of at least the stride, which conv2d
+    cannot map back (the kernel refuses it): computed without padding, on the full size
+    (n - 1) s + d (k - 1) + 1, then cut at ``padding`` on the top/left and cut or padded with
+    zeros (no tap reaches there) at the bottom/right to ``out_hw``."""
+    full_hw = tuple(conv_transpose_output_size(n, k, s, 0, d, 0) for n, k, s, d in
+                    zip(x.shape[2:], w.shape[2:], stride, dilation))
+    y = ConvTranspose2d.apply(x, w, full_hw, (stride, (0, 0), dilation, groups))
+    (ph, pw), (oh, ow), (fh, fw) = padding, out_hw, full_hw
+    return pad(y, (-pw, ow + pw - fw, -ph, oh + ph - fh))
+
+
+def _unbatch(y, batched):
+    return y if batched else squeeze(y, 0)
 
 
 def _check_bias(op, rest, channels):

@@ -8,6 +8,7 @@ whose derivative in the prediction is written in ops: the losses are differentia
 from .. import backend
 from ..autograd import Function
 from .activation import sigmoid
+from ..creation import ones_like
 from .common import broadcast_shape, floating, promote
 from .pointwise import clamp, log
 from .reduction import mean, sum
@@ -95,15 +96,23 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _weighted(BCE.apply(input, target), weight, reduction, "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """Binary cross-entropy of ``sigmoid(input)`` and ``target``, computed from the logits in
     the stable form ``max(x, 0) - x t + log(1 + exp(-|x|))``: no overflow at any logit.
+    ``pos_weight`` (broadcast to the target, one per class in the last dimension) weighs the
+    positive term: ``-(pos_weight t log sigmoid(x) + (1 - t) log(1 - sigmoid(x)))``.
 
     See: torch.nn.functional.binary_cross_entropy_with_logits
     """
-    input, target = _operands("binary_cross_entropy_with_logits", input, target)
-    return _weighted(BCEWithLogits.apply(input, target), weight, reduction,
-                     "binary_cross_entropy_with_logits")
+    op = "binary_cross_entropy_with_logits"
+    input, target = _operands(op, input, target)
+    loss = BCEWithLogits.apply(input, target)
+    if pos_weight is not None:
+        _check_broadcasts(op, "pos_weight", pos_weight, "the target's", target.shape)
+        # the positive term -t log sigmoid(x) = t softplus(-x), the loss at target 1, once more
+        # for each unit of pos_weight above 1
+        loss = loss + (pos_weight - 1) * target * BCEWithLogits.apply(input, ones_like(input))
+    return _weighted(loss, weight, reduction, op)
 
 
 def mse_loss(input, target, reduction="mean"):
@@ -128,9 +137,7 @@ def _operands(op, input, target):
 
 def _weighted(loss, weight, reduction, op):
     if weight is not None:
-        if broadcast_shape(op, weight.shape, loss.shape) != loss.shape:
-            raise ValueError(f"{op}: weight of shape {weight.shape} does not broadcast to the "
-                             f"input's shape {loss.shape}")
+        _check_broadcasts(op, "weight", weight, "the input's", loss.shape)
         loss = loss * weight
     if reduction == "mean":
         return mean(loss)
@@ -139,3 +146,13 @@ def _weighted(loss, weight, reduction, op):
     if reduction == "none":
         return loss
     raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+
+
+def _check_broadcasts(op, name, tensor, whose, shape):
+    try:
+        fits = broadcast_shape(op, tensor.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{op}: {name} of shape {tensor.shape} does not broadcast to {whose} "
+                         f"shape {shape}")

@@ -85,14 +85,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t.shape != (channels,):
             raise ValueError(f"batch_norm: {name} has shape {t.shape} but the input has "
                              f"{channels} channels (shape {input.shape})")
+    shape = (1, channels) + (1,) * (input.ndim - 2)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
-        shape = (1, channels) + (1,) * (input.ndim - 2)
         scale = reshape(weight, shape) / (reshape(running_var, shape) + eps).sqrt()
         return (input - reshape(running_mean, shape)) * scale + reshape(bias, shape)
-    values_per_channel = input.numel() // channels if channels else 0
-    if values_per_channel <= 1:
+    if input.numel() == 0:
+        # no statistics to take or update (PyTorch's answer): an empty output, still connected
+        # to weight and bias so that their gradients are zeros
+        return input * reshape(weight, shape) + reshape(bias, shape)
+    if input.numel() == channels:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {input.shape}")
     x = reshape(input, input.shape[0], channels, math.prod(input.shape[2:]))

@@ -1,16 +1,19 @@
 """Ops that move elements without changing them: reshape, permute, expand and its adjoint
-sum_to, cat, stack.
+sum_to, cat, stack, pad.
 
 Each backward is the inverse movement, so each is as differentiable as the forward:
-reshape undoes reshape, permute undoes permute, expand and sum_to are each other's gradient.
+reshape undoes reshape, permute undoes permute, expand and sum_to are each other's gradient,
+pad is a slice put into zeros, whose gradient is the slice.
 """
 import math
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
+from ..tensor import Tensor
 from .common import normalize_dim, normalize_dims, promote
-from .indexing import index
+from .indexing import IndexAdd, index
 
 
 class Reshape(Function):
@@ -199,3 +202,34 @@ def _tensor_list(op, tensors):
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
     return tensors
+
+
+def pad(input, pad, mode="constant", value=None):
+    """PyTorch's ``F.pad`` in constant mode: ``pad`` holds (before, after) pairs for the last
+    dimension, then the one before it, and so on; a negative amount cuts elements off instead.
+
+    See: torch.nn.functional.pad
+    """
+    if mode != "constant":
+        raise ValueError(f"pad: mode={mode!r} is not supported; only mode='constant'")
+    amounts = tuple(pad) if isinstance(pad, (tuple, list)) else None
+    if amounts is None or len(amounts) % 2 or not all(isinstance(n, int) for n in amounts):
+        raise ValueError(f"pad: pad must be a tuple of ints of even length, got {pad!r}")
+    if len(amounts) // 2 > input.ndim:
+        raise ValueError(f"pad: {pad} pads {len(amounts) // 2} dimensions but the input of shape "
+                         f"{input.shape} has {input.ndim}")
+    # (before, after) of each padded dimension, in the input's order
+    sides = [(0, 0)] * (input.ndim - len(amounts) // 2) + [
+        (amounts[i], amounts[i + 1]) for i in range(len(amounts) - 2, -1, -2)]
+    shape = tuple(n + before + after for n, (before, after) in zip(input.shape, sides))
+    if any(n < 0 for n in shape):
+        raise ValueError(f"pad: {pad} leaves the input of shape {input.shape} with shape {shape}")
+    cut = tuple(slice(max(-before, 0), n - max(-after, 0)) for n, (before, after) in zip(input.shape, sides))
+    kept = index(input, cut) if any(before < 0 or after < 0 for before, after in sides) else input
+    place = tuple(slice(max(before, 0), max(before, 0) + n) for n, (before, _) in zip(kept.shape, sides))
+    out = IndexAdd.apply(kept, place, shape)
+    if value:  # a constant, so the gradient is unchanged
+        fill = backend.array_module(input.device).full(shape, value, dtype=input.dtype)
+        fill[place] = 0
+        out = out + Tensor._make(fill)
+    return out

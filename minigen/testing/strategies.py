@@ -64,11 +64,12 @@ def broadcastable_shapes(draw, max_dims=4, max_side=6):
 
 
 @st.composite
-def matmul_shapes(draw, max_batch_dims=2, max_side=7):
-    """Shapes ``(a, b)`` that ``a @ b`` accepts: 1-D or matrices with broadcast batch dims."""
-    n, k, m = (draw(st.integers(1, max_side)) for _ in range(3))
+def matmul_shapes(draw, max_batch_dims=2, max_side=7, min_side=1):
+    """Shapes ``(a, b)`` that ``a @ b`` accepts: 1-D or matrices with broadcast batch dims
+    (``min_side=0`` draws empty ones too, the contracted dimension included)."""
+    n, k, m = (draw(st.integers(min_side, max_side)) for _ in range(3))
     batch_a, batch_b = draw(hnp.mutually_broadcastable_shapes(
-        num_shapes=2, max_dims=max_batch_dims, max_side=3)).input_shapes
+        num_shapes=2, max_dims=max_batch_dims, min_side=min_side, max_side=3)).input_shapes
     a = draw(st.sampled_from([(k,), batch_a + (n, k)]))
     b = draw(st.sampled_from([(k,), batch_b + (k, m)]))
     return a, b
