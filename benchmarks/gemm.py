@@ -1,12 +1,15 @@
 """SGEMM: minigen's GEMM beside OpenBLAS (NumPy) and PyTorch, float32, 1 and 2 threads.
 
 Rows, per shape M x K x N (C (M, N) = A (M, K) @ B (K, N), C preallocated) and thread count:
-  minigen            _C.gemm, impl="fast", isa="auto" (the widest micro-kernel the CPU has)
+  minigen            _C.gemm, impl="fast", isa="auto" (the widest micro-kernel allowed: what the
+                     CPU has, or less under MINIGEN_CPU_ISA)
   minigen_avx2 / minigen_portable   the same with the narrower micro-kernels the CPU can run
   minigen_ref        the reference triple loop; only at the small shapes, it is slow (~1 GFLOP/s)
   numpy              numpy.matmul(out=), OpenBLAS as it picks its kernel for this CPU
-  numpy_skx          the same with OPENBLAS_CORETYPE=SKYLAKEX, OpenBLAS's AVX-512 kernel
+  numpy_skx          the same with OPENBLAS_CORETYPE=SKYLAKEX, OpenBLAS's AVX-512 kernel; only
+                     where the CPU has AVX-512 (elsewhere OpenBLAS stops on an illegal instruction)
   torch              torch.mm(out=), when PyTorch is installed
+A library that cannot run here is left out, and the table's first lines say why.
 Shapes: the GAN's 64 x 784 x 1024 and 64 x 1024 x 1024 (a Linear layer on a batch of 64),
 256^3, 1024^3 (WORKLOADS.md's sgemm), and 64 x 784 x 1024 "nt": B given transposed, the layout
 of a Linear layer's forward (x @ W.T, W (1024, 784)), for minigen as trans_b, for NumPy and
@@ -20,9 +23,10 @@ VM. A row is harness.time_call (10 warm-ups, 50 samples of >= 50 ms; 1 warm-up a
 the slow ref and portable rows) after a 0.3 s pause that lets the previous worker's threads stop
 spinning. It reports the median over --rounds of the per-round medians.
 
-The roof is computed, not measured: cores x 2 FMA units x 16 float lanes x 2 flops x clock, the
-clock from /proc/cpuinfo (AVX-512 code may run below it). Each row prints its fraction of it and
-its ratio to numpy_skx.
+The roof is computed, not measured: cores x 2 FMA units x float lanes (16 with AVX-512, 8 with
+AVX2) x 2 flops x clock, the clock from /proc/cpuinfo (AVX-512 code may run below it, and a CPU
+that splits 512-bit FMAs into two 256-bit halves, as AMD's Zen 4 does, reaches half). Each row
+prints its fraction of it and its ratio to numpy_skx, or to numpy where numpy_skx cannot run.
 
     python benchmarks/gemm.py [--rounds 3] [--threads 1 2] [--shapes 1024x1024x1024 ...]
                               [--json FILE]
@@ -55,7 +59,6 @@ SHAPES = ["64x784x1024", "64x1024x1024", "256x256x256", "1024x1024x1024", "64x78
 GPU_SHAPES = SHAPES + ["2048x2048x2048", "4096x4096x4096"]
 REF_SHAPES = {"64x784x1024", "64x1024x1024", "256x256x256", "64x784x1024nt"}
 FMA_UNITS = 2  # per core: Skylake-SP Gold/Platinum and later have two 512-bit FMA units
-LANES = 16  # float32 values in a 512-bit vector
 
 
 def parse(shape):
@@ -70,14 +73,30 @@ def key(shape, impl, threads):
     return f"{name}:{impl}" + ("1t" if threads == 1 else "")
 
 
-def roof_gflops():
-    """(cores x FMA units x lanes x 2 flops x GHz, GHz), the clock as /proc/cpuinfo states it."""
+def cpu_info(field):
+    """The first value of ``field`` in /proc/cpuinfo, or None where there is none."""
     try:
         with open("/proc/cpuinfo") as f:
-            ghz = next(float(line.split(":")[1]) / 1e3 for line in f if line.startswith("cpu MHz"))
-    except (OSError, StopIteration, ValueError):
-        return None, None
-    return os.cpu_count() * FMA_UNITS * LANES * 2 * ghz, ghz
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith(field))
+    except (OSError, StopIteration):
+        return None
+
+
+def vector_lanes():
+    """float32 lanes of the widest vectors this CPU has (x86-64 flags; SSE's 4 elsewhere)."""
+    flags = (cpu_info("flags") or "").split()
+    return 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
+
+
+def roof_gflops():
+    """(cores x FMA units x lanes x 2 flops x GHz, lanes, GHz), the clock as /proc/cpuinfo
+    states it."""
+    try:
+        ghz = float(cpu_info("cpu MHz")) / 1e3
+    except (TypeError, ValueError):
+        return None, None, None
+    lanes = vector_lanes()
+    return os.cpu_count() * FMA_UNITS * lanes * 2 * ghz, lanes, ghz
 
 
 # --- worker: one library at one thread count, measuring the rows it is asked for ----------------
@@ -163,6 +182,7 @@ class Worker:
 
 
 def start_worker(lib, threads, device, tf32):
+    """(the worker process, its implementations), or (None, why) where it died on its way up."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads if lib.startswith("numpy") else 1))
     env.pop("OPENBLAS_CORETYPE", None)
@@ -171,7 +191,11 @@ def start_worker(lib, threads, device, tf32):
     command = [sys.executable, __file__, "--worker", lib, "--threads", str(threads), "--device", device]
     proc = subprocess.Popen(command + ["--tf32"] * tf32,
                             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    return proc, json.loads(proc.stdout.readline())
+    first = proc.stdout.readline()
+    if not first:
+        proc.communicate()  # waits, and closes the pipes
+        return None, f"its worker exited with status {proc.returncode} before it started"
+    return proc, json.loads(first)
 
 
 def ask(proc, impl, shape):
@@ -183,8 +207,16 @@ def ask(proc, impl, shape):
 # --- main: rounds over the rows, then the table -------------------------------------------------
 
 def libraries(device, torch_runs):
-    """The workers' libraries: NumPy's OpenBLAS only on the CPU, PyTorch where it runs."""
-    return (["minigen", "numpy", "numpy_skx"] if device == "cpu" else ["minigen"]) + ["torch"] * torch_runs
+    """The workers' libraries, and why each other one is left out: NumPy's OpenBLAS only on the
+    CPU, its AVX-512 kernel only where the CPU has AVX-512, PyTorch where it runs."""
+    if device != "cpu":
+        return ["minigen"] + ["torch"] * torch_runs, {"numpy": "OpenBLAS runs on the CPU only"}
+    libs, left_out = ["minigen", "numpy"] + ["torch"] * torch_runs, {}
+    if vector_lanes() == 16:
+        libs.insert(2, "numpy_skx")
+    else:
+        left_out["numpy_skx"] = "OPENBLAS_CORETYPE=SKYLAKEX needs AVX-512, which this CPU lacks"
+    return libs, left_out
 
 
 def main():
@@ -205,14 +237,25 @@ def main():
         return
 
     torch_runs = check_device(args.device, args.tf32)
-    roof, ghz = (None, None) if cuda else roof_gflops()
+    roof, lanes, ghz = (None, None, None) if cuda else roof_gflops()
     info = machine()
     if roof:
-        print(f"{info['cpu']}, {info['cores']} cores. FP32 roof, computed: {info['cores']} cores x "
-              f"{FMA_UNITS} FMA units x {LANES} lanes x 2 flops x {ghz:.2f} GHz = {roof:.0f} GFLOP/s")
+        print(f"{info['cpu']}, {info['cores']} cores, minigen on {info['cpu_isa']}. FP32 roof, computed: {info['cores']} cores x "
+              f"{FMA_UNITS} FMA units x {lanes} lanes x 2 flops x {ghz:.2f} GHz = {roof:.0f} GFLOP/s")
 
-    workers = {(lib, t): start_worker(lib, t, args.device, args.tf32)
-               for lib in libraries(args.device, torch_runs) for t in args.threads}
+    libs, left_out = libraries(args.device, torch_runs)
+    if not torch_runs:
+        left_out["torch"] = "PyTorch is not installed"
+    workers = {}
+    for lib in libs:
+        for t in args.threads:
+            proc, impls = start_worker(lib, t, args.device, args.tf32)
+            if proc is None:
+                left_out[lib] = impls
+            else:
+                workers[lib, t] = proc, impls
+    for lib, why in left_out.items():
+        print(f"{lib} left out: {why}")
     rows = [(shape, t, impl, proc) for shape in args.shapes for t in args.threads
             for (lib, wt), (proc, impls) in workers.items() if wt == t
             for impl in impls if impl != "minigen_ref" or shape in REF_SHAPES]
@@ -242,7 +285,9 @@ def main():
                       "extra": {"shape": shape, "threads": t, "rounds": len(timings),
                                 "roof_fraction": gflops / roof if roof else None}})
 
-    baseline = "torch" if cuda else "numpy_skx"   # on the GPU: cuBLAS
+    # on the GPU: cuBLAS; on the CPU: OpenBLAS at its best where its AVX-512 kernel runs
+    baseline = "torch" if cuda else next(
+        lib for lib in ("numpy_skx", "numpy", "minigen") if any(row["name"] == lib for row in table))
     base = {(row["extra"]["shape"], row["extra"]["threads"]): row["gflops"]
             for row in table if row["name"] == baseline}
     print(f"\n{'shape':15s} {'thr':>3s} {'impl':17s} {'median ms':>10s} {'GFLOP/s':>8s} "

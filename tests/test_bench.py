@@ -3,6 +3,7 @@ parameter counts, data), minigen and PyTorch compute the same iteration (same lo
 and updated parameters from the same weights, batch and noise), the timing command writes the
 documented JSON, the profile accounts for the whole iteration and restores what it wraps, and the
 benchmarks' ``--device`` option waits for the GPU's work, and says why where there is no GPU."""
+import importlib
 import json
 import pathlib
 import re
@@ -257,9 +258,10 @@ def test_synchronizer_is_none_on_the_cpu_and_the_librarys_own_on_the_gpu():
 
 
 def test_machine_names_the_gpu_only_for_a_gpu_run():
-    assert set(harness.machine()) == {"cpu", "cores", "python", "torch"}   # as before the GPU
+    cpu_info = {"cpu", "cores", "cpu_isa", "python", "torch"}
+    assert set(harness.machine()) == cpu_info and harness.machine()["cpu_isa"] == minigen.cpu_isa()
     info = harness.machine("cuda")
-    assert set(info) == {"cpu", "cores", "python", "torch", "device", "gpu"} and info["device"] == "cuda"
+    assert set(info) == cpu_info | {"device", "gpu"} and info["device"] == "cuda"
 
 
 def tf32_settings():
@@ -325,3 +327,19 @@ def test_a_run_on_the_cpu_is_the_default_run(lib):
     expected = [default.step() for _ in range(2)]
     lib.manual_seed(7)
     assert [on_cpu.step() for _ in range(2)] == expected
+
+
+def test_gemm_benchmark_leaves_out_what_this_cpu_cannot_run(monkeypatch):
+    """OpenBLAS forced to its AVX-512 kernel stops on an illegal instruction where there is no
+    AVX-512: benchmarks/gemm.py leaves it out there, saying why, and so any worker that dies."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    gemm = importlib.import_module("gemm")
+    monkeypatch.setattr(gemm, "vector_lanes", lambda: 8)  # an AVX2-only CPU
+    libs, left_out = gemm.libraries("cpu", torch_runs=True)
+    assert libs == ["minigen", "numpy", "torch"]
+    assert left_out == {"numpy_skx": "OPENBLAS_CORETYPE=SKYLAKEX needs AVX-512, which this CPU lacks"}
+    monkeypatch.setattr(gemm, "vector_lanes", lambda: 16)
+    assert gemm.libraries("cpu", torch_runs=False) == (["minigen", "numpy", "numpy_skx"], {})
+    # a worker that exits before its first line (here argparse refuses the device)
+    assert gemm.start_worker("numpy", 1, "tpu", tf32=False) == (
+        None, "its worker exited with status 2 before it started")

@@ -129,8 +129,8 @@ def machine(device="cpu"):
             model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    info = {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
-            "torch": torch.__version__ if torch else None}
+    info = {"cpu": model, "cores": os.cpu_count(), "cpu_isa": minigen.cpu_isa(),
+            "python": platform.python_version(), "torch": torch.__version__ if torch else None}
     if device != "cpu":
         info.update(device=device, gpu=gpu())
     return info
