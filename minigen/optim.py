@@ -223,6 +223,15 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def _refuse_what_changes_the_step(optimizer, **flags):
+    """PyTorch's implementation switches: ``foreach`` and ``fused`` choose how the same step is
+    computed (minigen has one way, so they are accepted and change nothing); these change what
+    is computed, or need CUDA graphs, and are refused unless off."""
+    for name, value in flags.items():
+        if value:
+            raise ValueError(f"{optimizer}: {name}=True is not supported")
+
+
 def _options(group):
     """A group's options without its parameters, with lists (JSON's tuples) made tuples."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in group.items() if k != "params"}
@@ -269,7 +278,8 @@ class SGD(Optimizer):
     _nonnegative = ("lr", "momentum", "weight_decay")
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        _refuse_what_changes_the_step("SGD", differentiable=differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
@@ -309,7 +319,10 @@ class Adam(Optimizer):
     _nonnegative = ("lr", "eps", "weight_decay")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _refuse_what_changes_the_step("Adam", capturable=capturable, differentiable=differentiable,
+                                      decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
@@ -339,7 +352,8 @@ class RMSprop(Optimizer):
     _nonnegative = ("lr", "alpha", "eps", "weight_decay", "momentum")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 *, maximize=False):
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        _refuse_what_changes_the_step("RMSprop", capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 

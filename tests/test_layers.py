@@ -383,3 +383,82 @@ def test_constant_fills(fill, value):
 def test_kaiming_rejects_an_unknown_mode():
     with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out', not 'fan_avg'"):
         init.kaiming_normal_(nn.Parameter(np.zeros((2, 2))), mode="fan_avg")
+
+
+# --- PyTorch's further arguments: padding_idx, pretrained tables, device and dtype, inplace ------
+
+@needs_torch
+@pytest.mark.parametrize("padding_idx", [0, 3, -1])
+def test_embedding_padding_row_starts_at_zero_and_is_never_learned(padding_idx):
+    ours, theirs = both("Embedding", 5, 3, padding_idx=padding_idx)
+    row = padding_idx % 5
+    np.testing.assert_array_equal(ours.weight.detach().numpy()[row], np.zeros(3))
+    assert repr(ours) == repr(theirs)
+    ours.load_state_dict({"weight": theirs.weight.detach().numpy()})
+    indices = np.array([[0, 4, 3, 4], [1, 3, 2, 0]])
+    ours(minigen.tensor(indices)).pow(2).sum().backward()
+    theirs(torch.tensor(indices)).pow(2).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(ours.weight.grad.numpy()[row], np.zeros(3))
+
+
+def test_embedding_padding_idx_gradients_are_the_plain_ones_without_the_padding_row():
+    """Not a gradcheck: the padding row is read, so the numeric derivative there is not zero;
+    PyTorch zeroes it by design. Both derivatives are the plain lookup's, that row zeroed."""
+    weight = minigen.tensor(np.random.default_rng(0).standard_normal((4, 2)), requires_grad=True)
+    indices = minigen.tensor([[1, 2, 1], [3, 0, 2]])
+
+    def gradients(padding_idx):
+        loss = (F.embedding(indices, weight, padding_idx=padding_idx) ** 3).sum()
+        g, = minigen.autograd.grad(loss, weight, create_graph=True)
+        gg, = minigen.autograd.grad(g.sum(), weight)
+        return g.detach().numpy(), gg.numpy()
+
+    for plain, padded in zip(gradients(None), gradients(1)):
+        plain[1] = 0
+        np.testing.assert_array_equal(padded, plain)
+
+
+def test_embedding_from_pretrained_is_frozen_unless_asked():
+    table = minigen.randn(4, 2)
+    frozen, learned = nn.Embedding.from_pretrained(table), nn.Embedding.from_pretrained(table, freeze=False)
+    assert not frozen.weight.requires_grad and learned.weight.requires_grad
+    np.testing.assert_array_equal(frozen(minigen.tensor([2])).numpy()[0], table.numpy()[2])
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: nn.Linear(3, 2, **kw), lambda **kw: nn.Conv2d(2, 3, 3, **kw),
+    lambda **kw: nn.ConvTranspose2d(2, 3, 3, **kw), lambda **kw: nn.BatchNorm2d(3, **kw),
+    lambda **kw: nn.Embedding(4, 2, **kw),
+])
+def test_layers_take_device_and_dtype(make):
+    layer = make(device="cpu", dtype=minigen.float64)
+    state = list(layer.parameters()) + list(layer.buffers())
+    assert {t.dtype for t in state if t.dtype != minigen.int64} == {minigen.float64}
+    assert {str(t.device) for t in state} == {"cpu"}
+    assert make().weight.dtype == minigen.float32
+
+
+@needs_torch
+def test_batch_norm_without_momentum_keeps_the_cumulative_average():
+    ours, theirs = both("BatchNorm1d", 3, momentum=None)
+    ours, theirs = to_float64(ours), theirs.double()
+    rng = np.random.default_rng(4)
+    for _ in range(4):
+        x = rng.standard_normal((6, 3))
+        ours(minigen.tensor(x))
+        theirs(torch.tensor(x))
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy(),
+                                   rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, args", [("relu", ()), ("leaky_relu", (0.1,)), ("dropout", (0.5,))])
+def test_inplace_gives_the_same_values_and_leaves_the_input(name, args):
+    fn, x = getattr(F, name), minigen.tensor([-1.0, 2.0, -3.0, 4.0])
+    before = x.numpy().copy()
+    minigen.manual_seed(0)
+    y = fn(x, *args, inplace=True)
+    minigen.manual_seed(0)
+    np.testing.assert_array_equal(y.numpy(), fn(x, *args).numpy())
+    np.testing.assert_array_equal(x.numpy(), before)

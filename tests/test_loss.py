@@ -182,3 +182,35 @@ def test_empty_batch_and_bad_arguments():
         F.binary_cross_entropy(minigen.full((2,), 0.5), minigen.zeros(2), weight=minigen.ones(3, 2))
     with pytest.raises(ValueError, match="bce_fwd: target has dtype float64 but input has dtype float32"):
         _C.bce_fwd(np.zeros(2, np.float32), np.zeros(2), np.zeros(2, np.float32))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@given(data=st.data())
+def test_mse_loss_with_weight(reduction, data):
+    """PyTorch's weighted squared error: weight of the input's shape, the mean Σ w e / Σ w."""
+    shape = data.draw(mst.shapes(min_dims=1, max_dims=3, max_side=4))
+    x, t = data.draw(mst.arrays(shape)), data.draw(mst.arrays(shape))
+    weight = data.draw(mst.arrays(shape, min_value=0.1, max_value=2.0))
+    errors = weight * (x - t) ** 2
+    reference = {"mean": errors.sum() / weight.sum(), "sum": errors.sum(), "none": errors}[reduction]
+
+    def loss(lib):
+        return lambda x, t, w: lib.nn.functional.mse_loss(x, t, reduction=reduction, weight=w)
+
+    check_op(loss(minigen), [x, t, weight], lambda *_: reference, loss(torch) if torch else None)
+
+
+def test_mse_loss_weight_must_have_the_inputs_shape():
+    with pytest.raises(ValueError, match=r"mse_loss: weight has shape \(3,\) but input has shape \(2, 3\)"):
+        F.mse_loss(minigen.zeros(2, 3), minigen.zeros(2, 3), weight=minigen.ones(3))
+
+
+@pytest.mark.parametrize("size_average, reduce, reduction", [
+    (None, False, "none"), (False, None, "sum"), (True, True, "mean"), (False, False, "none")])
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss"])
+def test_deprecated_size_average_and_reduce_read_as_pytorch_reads_them(loss, size_average, reduce, reduction):
+    p, t = (minigen.tensor(np.random.default_rng(i).uniform(0.1, 0.9, (3, 2))) for i in range(2))
+    with pytest.warns(UserWarning, match=rf"{loss}: size_average and reduce are deprecated, as in "
+                                         rf"PyTorch; use reduction='{reduction}' instead"):
+        legacy = getattr(F, loss)(p, t, size_average=size_average, reduce=reduce)
+    np.testing.assert_array_equal(legacy.numpy(), getattr(F, loss)(p, t, reduction=reduction).numpy())

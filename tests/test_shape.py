@@ -90,3 +90,42 @@ def test_shape_errors_name_the_op_and_shapes():
 def test_cat_promotes_dtypes_like_pytorch():
     out = minigen.cat([minigen.zeros(2), minigen.zeros(2, dtype=minigen.float64)])
     assert out.dtype == minigen.float64
+
+
+@st.composite
+def paddings(draw):
+    """An input and a pad for its last 1-3 dimensions: before/after amounts from -2 (a cut that
+    leaves at least one element) to 3."""
+    x = draw(mst.arrays(mst.shapes(min_dims=1, max_dims=3, max_side=4)))
+    amounts = []
+    for n in x.shape[::-1][:draw(st.integers(1, x.ndim))]:
+        before = draw(st.integers(max(-2, 1 - n), 3))
+        amounts += [before, draw(st.integers(max(-2, 1 - n - min(before, 0)), 3))]
+    return x, tuple(amounts)
+
+
+def numpy_pad(x, amounts, value):
+    """F.pad in NumPy: (before, after) pairs from the last dimension back; negative ones cut."""
+    sides = [(0, 0)] * x.ndim
+    for i in range(len(amounts) // 2):
+        sides[x.ndim - 1 - i] = amounts[2 * i], amounts[2 * i + 1]
+    out = np.pad(x, [(max(b, 0), max(a, 0)) for b, a in sides], constant_values=value)
+    return out[tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(out.shape, sides))]
+
+
+@given(case=paddings(), value=st.sampled_from([0.0, -1.5]))
+def test_pad(case, value):
+    x, amounts = case
+    check_op(lambda t: minigen.nn.functional.pad(t, amounts, value=value), [x],
+             lambda a: numpy_pad(a, amounts, value),
+             lambda t: torch.nn.functional.pad(t, amounts, value=value))
+
+
+@pytest.mark.parametrize("pad, message", [
+    ((1,), r"pad: pad must be a tuple of ints of even length, got \(1,\)"),
+    ((1, 1, 1, 1, 1, 1), r"pad: \(1, 1, 1, 1, 1, 1\) pads 3 dimensions but the input of shape \(2, 3\) has 2"),
+    ((-2, -2), r"pad: \(-2, -2\) leaves the input of shape \(2, 3\) with shape \(2, -1\)"),
+])
+def test_pad_refuses_what_it_cannot_do(pad, message):
+    with pytest.raises(ValueError, match=message):
+        minigen.nn.functional.pad(minigen.zeros(2, 3), pad)

@@ -12,7 +12,8 @@ from .. import dtypes, ops
 from ..ops.common import normalize_dim
 from ..ops.conv import check_padding_name
 from ..ops.dropout import check_probability
-from ..tensor import Tensor
+from ..ops.embedding import padding_row, refuse_unsupported_embedding_options
+from ..tensor import Tensor, array_of
 from . import init
 from .module import Module, Parameter
 
@@ -21,15 +22,30 @@ def _empty(*shape):
     return Parameter(np.empty(shape, dtype=dtypes.default_float))
 
 
+def _factory_arguments(module, device, dtype):
+    """PyTorch's ``device`` and ``dtype`` of a layer's constructor: the floating parameters and
+    buffers become ``dtype`` (float32 or float64), then everything moves to ``device``."""
+    if dtype is not None:
+        dtype = dtypes.canonical(dtype)
+        if not dtypes.is_floating(dtype):
+            raise TypeError(f"{type(module).__name__}: dtype must be float32 or float64, got {dtype}")
+        for t in (*module._parameters.values(), *module._buffers.values()):
+            if t is not None and dtypes.is_floating(t.dtype):
+                t._data = t._data.astype(dtype)
+    if device is not None:
+        module.to(device)
+
+
 class Linear(Module):
     """y = x Wᵀ + b, weight (out_features, in_features)."""
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features)
         self.register_parameter("bias", _empty(out_features) if bias else None)
         init.default_layer_init_(self.weight, self.bias)
+        _factory_arguments(self, device, dtype)
 
     def forward(self, x):
         return ops.linear(x, self.weight, self.bias)
@@ -47,7 +63,7 @@ class _ConvNd(Module):
     """What Conv2d and ConvTranspose2d share: geometry, parameters, initialisation, repr."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                 bias, padding_mode, weight_shape):
+                 bias, padding_mode, weight_shape, device, dtype):
         super().__init__()
         name = type(self).__name__
         if in_channels % groups or out_channels % groups:
@@ -63,6 +79,7 @@ class _ConvNd(Module):
         self.weight = _empty(*weight_shape, *self.kernel_size)
         self.register_parameter("bias", _empty(out_channels) if bias else None)
         init.default_layer_init_(self.weight, self.bias)
+        _factory_arguments(self, device, dtype)
 
     def extra_repr(self):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -78,9 +95,9 @@ class Conv2d(_ConvNd):
     """2-D convolution; weight (out_channels, in_channels / groups, kH, kW)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros"):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, (out_channels, in_channels // groups))
+                         bias, padding_mode, (out_channels, in_channels // groups), device, dtype)
         if isinstance(padding, str):
             check_padding_name("Conv2d", padding, self.stride)
 
@@ -93,9 +110,10 @@ class ConvTranspose2d(_ConvNd):
     """2-D transposed convolution; weight (in_channels, out_channels / groups, kH, kW)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros"):
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                 dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, (in_channels, out_channels // groups))
+                         bias, padding_mode, (in_channels, out_channels // groups), device, dtype)
         self.output_padding = _pair(output_padding)
 
     def forward(self, x):
@@ -109,7 +127,7 @@ class _BatchNorm(Module):
     ranks = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 *, bias=True):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -122,17 +140,21 @@ class _BatchNorm(Module):
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
+        _factory_arguments(self, device, dtype)
 
     def forward(self, x):
         if x.ndim not in self.ranks:
             raise ValueError(f"{type(self).__name__}: expected a {' or '.join(map(str, self.ranks))}-D "
                              f"input, got shape {x.shape}")
         use_batch_statistics = self.training or not self.track_running_stats
+        momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1
+            if momentum is None:  # PyTorch's cumulative average: batch k weighs 1 / k
+                momentum = 1.0 / float(self.num_batches_tracked._data)
         return ops.batch_norm(x, self.running_mean if self.track_running_stats else None,
                               self.running_var if self.track_running_stats else None,
-                              self.weight, self.bias, use_batch_statistics, self.momentum, self.eps)
+                              self.weight, self.bias, use_batch_statistics, momentum, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -168,18 +190,47 @@ class Dropout(Module):
 
 class Embedding(Module):
     """A lookup table: index i of an int64 input picks row i of ``weight`` (num_embeddings,
-    embedding_dim), initialised N(0, 1) as in PyTorch."""
+    embedding_dim), initialised N(0, 1) as in PyTorch (or ``_weight``, frozen with ``_freeze``);
+    the row ``padding_idx`` starts at zeros and is never learned. ``max_norm``,
+    ``scale_grad_by_freq`` and ``sparse`` are refused as by ``F.embedding``."""
 
-    def __init__(self, num_embeddings, embedding_dim):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
+                 dtype=None):
         super().__init__()
+        refuse_unsupported_embedding_options("Embedding", max_norm, scale_grad_by_freq, sparse)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = init.normal_(_empty(num_embeddings, embedding_dim))
+        self.padding_idx = None if padding_idx is None else padding_row("Embedding", padding_idx,
+                                                                        num_embeddings)
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = init.normal_(_empty(num_embeddings, embedding_dim))
+            if self.padding_idx is not None:
+                self.weight._data[self.padding_idx] = 0
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
+                                 f"({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(array_of(_weight), requires_grad=not _freeze)  # shared, as in PyTorch
+        _factory_arguments(self, device, dtype)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose weight is ``embeddings`` (2-D), not learned unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{tuple(embeddings.shape)}")
+        return cls(*embeddings.shape, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings, _freeze=freeze)
 
     def forward(self, input):
-        return ops.embedding(input, self.weight)
+        return ops.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        return f"{self.num_embeddings}, {self.embedding_dim}" + (
+            f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
 
 class Flatten(Module):

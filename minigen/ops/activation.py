@@ -82,11 +82,15 @@ class Tanh(Function):
         return gy * (1 - out * out)
 
 
-def relu(x):
-    return ReLU.apply(x)
+# ``inplace`` is accepted where PyTorch's functional form has it (``F.relu(x, inplace=True)`` in
+# DCGAN code): minigen has no in-place ops, so it returns the same values computed out of place
+# and leaves the input as it was.
+
+def relu(input, inplace=False):
+    return ReLU.apply(input)
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x if x > 0 else negative_slope * x``, elementwise, any shape.
 
     Example::
@@ -99,9 +103,9 @@ def leaky_relu(input, negative_slope=0.01):
     return LeakyReLU.apply(floating("leaky_relu", input), float(negative_slope))
 
 
-def sigmoid(x):
-    return Sigmoid.apply(floating("sigmoid", x))
+def sigmoid(input):
+    return Sigmoid.apply(floating("sigmoid", input))
 
 
-def tanh(x):
-    return Tanh.apply(floating("tanh", x))
+def tanh(input):
+    return Tanh.apply(floating("tanh", input))

@@ -30,10 +30,11 @@ def check_probability(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def dropout(input, p=0.5, training=True):
+def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) when
     ``training``; otherwise (or with p = 0) return ``input`` itself. With p = 1 every element is
-    zero. Integer inputs become the default float dtype, as for the activations.
+    zero. Integer inputs become the default float dtype, as for the activations. ``inplace`` is
+    accepted as in PyTorch; the result is computed out of place.
 
     Example::
 

@@ -1,5 +1,4 @@
-"""Indexing with ints, slices, None, Ellipsis, integer arrays and boolean masks, and the
-embedding lookup (a gather of weight rows).
+"""Indexing with ints, slices, None, Ellipsis, integer arrays and boolean masks.
 
 ``x[key]`` gathers; its gradient scatters ``gy`` back into zeros of ``x``'s shape, adding
 where an index repeats. The gather and the scatter-add are each other's gradient.
@@ -48,35 +47,6 @@ def index(x, key):
     key = tuple(backend.to_device(part, x.device) if backend.is_array(part) else part
                 for part in _normalize_key(key))
     return Index.apply(x, key)
-
-
-def embedding(input, weight):
-    """The rows of ``weight`` (num_embeddings, embedding_dim) that the int64 tensor ``input``
-    names: shape ``input.shape + (embedding_dim,)``. The weight's gradient adds each upstream row
-    into the row it was read from, so repeated indices accumulate.
-
-    Non-int64 indices raise ``TypeError``; an index outside [0, num_embeddings) raises
-    ``IndexError`` naming it.
-
-    Example::
-
-        >>> embedding(minigen.tensor([[2, 0]]), minigen.randn(3, 4)).shape
-        (1, 2, 4)
-
-    See: torch.nn.functional.embedding
-    """
-    if not isinstance(input, Tensor) or input.dtype != dtypes.int64:
-        got = dtypes.name(input.dtype) if isinstance(input, Tensor) else type(input).__name__
-        raise TypeError(f"embedding: indices must be an int64 tensor, got {got}")
-    if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
-                         f"got shape {weight.shape}")
-    indices, rows = input._data, weight.shape[0]
-    outside = (indices < 0) | (indices >= rows)
-    if outside.any():
-        raise IndexError(f"embedding: index {indices[outside][0]} is out of range for "
-                         f"num_embeddings={rows} (expected 0 <= index < {rows})")
-    return Index.apply(weight, (indices,))
 
 
 def _normalize_key(key):

@@ -5,10 +5,12 @@ minigen ops. Each first-order gradient is an op of its own (``BCEGrad``, ``BCEWi
 that is linear in the upstream gradient, so its backward is itself in that argument, and
 whose derivative in the prediction is written in ops: the losses are differentiable twice.
 """
+import warnings
+
 from .. import backend
 from ..autograd import Function
-from .activation import sigmoid
 from ..creation import ones_like
+from .activation import sigmoid
 from .common import broadcast_shape, floating, promote
 from .pointwise import clamp, log
 from .reduction import mean, sum
@@ -82,21 +84,25 @@ def _clamped_log(v):
     return clamp(log(v), min=-100)
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross-entropy between probabilities ``input`` and ``target`` (same shape).
 
     ``-w (t log p + (1 - t) log(1 - p))`` elementwise, logs clamped at -100 so that a
     saturated prediction gives a large finite loss; ``weight`` broadcasts to the input;
     ``reduction`` is ``'mean'``, ``'sum'`` or ``'none'``. Probabilities outside [0, 1] raise
-    ``ValueError``; NaN propagates.
+    ``ValueError``; NaN propagates. ``size_average`` and ``reduce`` are PyTorch's deprecated
+    spellings of ``reduction`` (read as PyTorch reads them, with its warning).
 
     See: torch.nn.functional.binary_cross_entropy
     """
-    input, target = _operands("binary_cross_entropy", input, target)
-    return _weighted(BCE.apply(input, target), weight, reduction, "binary_cross_entropy")
+    op = "binary_cross_entropy"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    input, target = _operands(op, input, target)
+    return _weighted(BCE.apply(input, target), weight, reduction, op)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
     """Binary cross-entropy of ``sigmoid(input)`` and ``target``, computed from the logits in
     the stable form ``max(x, 0) - x t + log(1 + exp(-|x|))``: no overflow at any logit.
     ``pos_weight`` (broadcast to the target, one per class in the last dimension) weighs the
@@ -105,6 +111,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     See: torch.nn.functional.binary_cross_entropy_with_logits
     """
     op = "binary_cross_entropy_with_logits"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
     input, target = _operands(op, input, target)
     loss = BCEWithLogits.apply(input, target)
     if pos_weight is not None:
@@ -115,15 +122,26 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _weighted(loss, weight, reduction, op)
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Squared error ``(input - target)²`` elementwise, then ``reduction`` ('mean', 'sum' or
-    'none'); input and target have the same shape. A composition of ops.
+    'none'); input and target have the same shape. A composition of ops. ``weight`` (the input's
+    shape) weighs each error, and the mean is then the weighted mean, Σ w e / Σ w, as PyTorch's.
 
     See: torch.nn.functional.mse_loss
     """
-    input, target = _operands("mse_loss", input, target)
+    op = "mse_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    input, target = _operands(op, input, target)
     difference = input - target
-    return _weighted(difference * difference, None, reduction, "mse_loss")
+    loss = difference * difference
+    if weight is None:
+        return _weighted(loss, None, reduction, op)
+    if weight.shape != input.shape:
+        raise ValueError(f"{op}: weight has shape {weight.shape} but input has shape {input.shape}; "
+                         "they must be equal")
+    if reduction == "mean":
+        return sum(loss * weight) / sum(weight)
+    return _weighted(loss, weight, reduction, op)
 
 
 def _operands(op, input, target):
@@ -156,3 +174,15 @@ def _check_broadcasts(op, name, tensor, whose, shape):
     if not fits:
         raise ValueError(f"{op}: {name} of shape {tensor.shape} does not broadcast to {whose} "
                          f"shape {shape}")
+
+
+def _legacy_reduction(op, size_average, reduce, reduction):
+    """``reduction`` as PyTorch reads its deprecated ``size_average`` and ``reduce`` (None: True):
+    'none' without reduce, else 'sum' without size_average, else 'mean'."""
+    if size_average is None and reduce is None:
+        return reduction
+    reduced = reduce is None or reduce
+    reduction = "none" if not reduced else "mean" if size_average is None or size_average else "sum"
+    warnings.warn(f"{op}: size_average and reduce are deprecated, as in PyTorch; "
+                  f"use reduction={reduction!r} instead", UserWarning, stacklevel=3)
+    return reduction
