@@ -34,6 +34,14 @@ def gamma(n, u):
     return n * u / (1 - n * u)
 
 
+def longest_conv_sum(cfg):
+    """The most terms any output of conv2d_fwd, conv2d_bwd_input or conv2d_bwd_weight adds up
+    for the ConvConfig ``cfg``: a window of every input channel, one tap of every output channel
+    per kernel position, or every output pixel of the batch."""
+    return max(np.prod(cfg.weight_shape[1:]), cfg.out_channels * np.prod(cfg.kernel),
+               cfg.batch * np.prod(cfg.conv_output))
+
+
 def to_float64(module):
     """``module``'s float32 parameters and buffers in float64, in place (the tensors stay the same
     objects, so optimisers made before still hold them): a float64 run of a model takes the

@@ -29,7 +29,7 @@ import minigen
 from minigen import _C
 from minigen.testing.strategies import ConvConfig, conv_configs
 
-from helpers import GEMM_IMPLS
+from helpers import GEMM_IMPLS, gamma, longest_conv_sum
 
 # A kernel test module: scripts/sanitize.py and CI's pass on the AVX2 micro-kernels run these.
 pytestmark = pytest.mark.kernels
@@ -520,8 +520,7 @@ def test_conv2d(dtype, cfg, seed):
                 for shape in (cfg.x_shape, cfg.weight_shape, cfg.y_shape))
     expected = torch_conv(x, w, gy, cfg)
     scales = [sum_scale(s) for s in torch_conv(finite_abs(x), finite_abs(w), finite_abs(gy), cfg)]
-    terms = max(np.prod(cfg.weight_shape[1:]), cfg.out_channels * np.prod(cfg.kernel),
-                cfg.batch * np.prod(cfg.conv_output))  # the longest sum of the three
+    terms = longest_conv_sum(cfg)
     for impl in IMPLS:
         for what, a, e, scale in zip(["y", "gx", "gw"], conv_kernels(x, w, gy, cfg, impl),
                                      expected, scales):
@@ -560,10 +559,6 @@ def test_conv2d_padding_multiplies_zeros():
 # Inputs: rows of a repeating one value of 0.1, 1/3, 0.7 (rounded to float32), b all ones, a
 # sum whose roundings all go the same way: a single float32 running sum over K then errs by
 # ~u K / 4 = 1e-3, thirty times the bound (checked below, so that the bound is seen to bite).
-
-def gamma(n, u):
-    return n * u / (1 - n * u)
-
 
 def blocked_gemm_bound(k, kc=384):
     blocks = -(-k // kc)
