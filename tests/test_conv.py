@@ -10,7 +10,7 @@ import minigen.nn.functional as F
 from minigen.testing import gradcheck, gradgradcheck
 from minigen.testing import strategies as mst
 
-from helpers import DEVICES, assert_matches_torch, torch
+from helpers import DEVICES, assert_matches_torch, to_float64, torch
 
 # Small configurations for the numeric checks (each Jacobian column is a forward pass).
 SMALL = mst.conv_configs(max_side=5, max_channels=2, max_kernel=3, max_batch=2)
@@ -131,9 +131,12 @@ def test_modules_match_pytorch_with_the_same_state(make):
     ours, theirs = make(minigen), make(torch)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    x = np.random.default_rng(2).standard_normal((2, ours.in_channels, 7, 6)).astype(np.float32)
+    # in float64, where sums of at most 28 terms of about 1 differ by about 1e-15, not by the
+    # float32 rounding of each library's (and CPU's) order of summation
+    to_float64(ours), theirs.double()
+    x = np.random.default_rng(2).standard_normal((2, ours.in_channels, 7, 6))
     np.testing.assert_allclose(ours(minigen.tensor(x)).detach().numpy(),
-                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12, atol=1e-12)
     assert repr(ours) == repr(theirs)
 
 

@@ -11,7 +11,7 @@ import minigen.nn.functional as F
 from minigen.nn import init
 from minigen.testing import strategies as mst
 
-from helpers import assert_matches_torch, check_op, torch
+from helpers import assert_matches_torch, check_op, to_float64, torch
 
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
 SHAPES = mst.shapes(max_dims=3, max_side=5)
@@ -67,9 +67,12 @@ def test_a_model_of_the_new_layers_evaluates_like_pytorch_with_the_same_state():
         "0.weight", "2.weight", "2.bias"]
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     ours.eval(), theirs.eval()
+    # in float64, where the Linear's sums of 9 terms below 1 differ by about 1e-15, not by the
+    # float32 rounding of each library's (and CPU's) order of summation
+    to_float64(ours), theirs.double()
     labels = np.array([[0, 4], [3, 3], [1, 2]])
     np.testing.assert_allclose(ours(minigen.tensor(labels)).detach().numpy(),
-                               theirs(torch.tensor(labels)).detach().numpy(), rtol=1e-5, atol=1e-6)
+                               theirs(torch.tensor(labels)).detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 # --- activations -------------------------------------------------------------------------------
@@ -189,13 +192,17 @@ def test_embedding_module_matches_pytorch(lookup):
 def test_embedding_gradient_accumulates_over_repeated_indices_as_in_pytorch():
     ours, theirs = both("Embedding", 4, 3)
     ours.load_state_dict({"weight": theirs.weight.detach().numpy()})
+    to_float64(ours), theirs.double()
     indices = np.array([[1, 1], [1, 3]])
-    upstream = np.random.default_rng(0).standard_normal((2, 2, 3)).astype(np.float32)
+    upstream = np.random.default_rng(0).standard_normal((2, 2, 3))
     (ours(minigen.tensor(indices)) * minigen.tensor(upstream)).sum().backward()
     (theirs(torch.tensor(indices)) * torch.tensor(upstream)).sum().backward()
     grad = ours.weight.grad.numpy()
-    np.testing.assert_allclose(grad, theirs.weight.grad.numpy(), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(grad[1], upstream[0, 0] + upstream[0, 1] + upstream[1, 0], rtol=1e-6)
+    # float64 sums of up to 3 of these values (|upstream| < 3), in any order: within
+    # 2 gamma_2 * 9 = 4e-15 of each other
+    np.testing.assert_allclose(grad, theirs.weight.grad.numpy(), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(grad[1], upstream[0, 0] + upstream[0, 1] + upstream[1, 0], rtol=0,
+                               atol=1e-14)
     assert not grad[[0, 2]].any()
 
 
