@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import torch
+from helpers import to_float64, torch
 
 import minigen
 from minigen import optim
@@ -121,11 +121,12 @@ def spread_posterior(vae, seed=1):
 def test_vae_kl_is_the_closed_form_and_agrees_with_monte_carlo():
     vae = build(VAE, "image")
     spread_posterior(vae)
-    x = digits(4)
+    to_float64(vae)   # float64: the order of the sum, which differs by CPU, does not matter
+    x = digits(4).double()
     kl = vae.losses(x, minigen.zeros(4, 20))["kl"].item()
-    mu, logvar = (t.detach().numpy().astype(np.float64) for t in vae.encode(x))
+    mu, logvar = (t.detach().numpy() for t in vae.encode(x))
     closed_form = -0.5 * np.sum(1 + logvar - mu**2 - np.exp(logvar))
-    assert kl == pytest.approx(closed_form, rel=1e-5)
+    assert kl == pytest.approx(closed_form, rel=1e-12)   # 80 terms of a few roundings of 2^-53
     # KL(q ‖ p) = E_q[log q(z) − log p(z)], estimated with 20,000 draws of z per digit
     eps = np.random.default_rng(0).standard_normal((20_000, *mu.shape))
     z = mu + eps * np.exp(0.5 * logvar)
@@ -137,7 +138,11 @@ def test_vae_loss_and_gradients_match_pytorch_w4():
     pytest.importorskip("torch")
     vae = build(VAE, "image")
     spread_posterior(vae)
-    x, eps = digits(16), minigen.randn(16, 20)
+    # In float64, where a sum of up to 12,544 terms (the batch's pixels) is within gamma_12544 =
+    # 1.4e-12 of its terms' total in any order (which differs by CPU and library): 1e-10 of a loss,
+    # or of a tensor's largest gradient, leaves a factor 70 for terms that cancel.
+    to_float64(vae)
+    x, eps = digits(16).double(), minigen.randn(16, 20, dtype=minigen.float64)
     ours = vae.losses(x, eps)
     ours["loss"].backward()
 
@@ -158,10 +163,11 @@ def test_vae_loss_and_gradients_match_pytorch_w4():
     (bce + kl).backward()
 
     for name, theirs in (("recon", bce), ("kl", kl), ("loss", bce + kl)):
-        assert ours[name].item() == pytest.approx(theirs.item(), rel=1e-5), name
+        assert ours[name].item() == pytest.approx(theirs.item(), rel=1e-10), name
     for name, p in vae.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), weights[name].grad.numpy(), rtol=1e-4, atol=1e-4,
-                                   err_msg=name)
+        expected = weights[name].grad.numpy()
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=0,
+                                   atol=1e-10 * np.abs(expected).max(), err_msg=name)
     assert type(vae.optimizer) is optim.Adam and vae.optimizer.defaults["betas"] == (0.9, 0.999)
     assert vae.optimizer.param_groups[0]["lr"] == 1e-3   # W4's optimiser, on that summed loss
 
@@ -216,12 +222,14 @@ def test_dae_noise_levels():
 
 
 def test_autoencoder_losses_are_per_sample_sums():
-    ae = build(Autoencoder, "image")
-    x = digits(4)
-    p, t = ae.reconstruct(x).numpy().astype(np.float64), x.numpy().astype(np.float64)
+    # float64: sums of 3,136 and 12 non-negative terms (of a few roundings each) in two orders,
+    # within 2 gamma_3140 = 7e-13 of each other relative to the total
+    ae = to_float64(build(Autoencoder, "image"))
+    x = digits(4).double()
+    p, t = ae.reconstruct(x).numpy(), x.numpy()
     bce = -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / 4
-    assert ae.evaluate((x,))["recon"] == pytest.approx(bce, rel=1e-5)
-    points = build(Autoencoder, "points")
-    y = random_batch("points", 6)
+    assert ae.evaluate((x,))["recon"] == pytest.approx(bce, rel=1e-12)
+    points = to_float64(build(Autoencoder, "points"))
+    y = random_batch("points", 6).double()
     squared = np.sum((points.reconstruct(y).numpy() - y.numpy()) ** 2) / 6
-    assert points.evaluate((y,))["recon"] == pytest.approx(squared, rel=1e-5)
+    assert points.evaluate((y,))["recon"] == pytest.approx(squared, rel=1e-12)
