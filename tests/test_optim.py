@@ -161,14 +161,15 @@ def _trained(name, steps, seed=0, dtype=np.float64):
 
 # --- the update rules against PyTorch ------------------------------------------------------------
 
-# float64 checks the order of operations. float32 allows a few roundings apart per step (torch fuses
-# some products into FMAs) over ten steps, in RMSprop's momentum buffer, whose terms are up to
-# 1/sqrt(1 - alpha) = 30 times the gradient: measured up to 5e-6.
+# In float64, which checks the order of operations. Not in float32: its rounding differs by library
+# (torch fuses some products into FMAs) and by CPU, and a bound over ten steps would have to allow
+# a whole step wherever a gradient nearly cancels against weight decay (Adam's first step is
+# g / |g| times lr, which a last bit can flip). test_edge_numerics bounds the float32 Adam kernel.
 @pytest.mark.usefixtures("needs_torch")
-@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("name", OPTIONS)
 @given(data=st.data())
-def test_steps_match_pytorch(name, dtype, tol, data):
+def test_steps_match_pytorch(name, data):
+    dtype, tol = np.float64, 1e-12
     options = data.draw(OPTIONS[name], label="options")
     shapes = data.draw(st.lists(array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5),
                                 min_size=2, max_size=5), label="shapes")
