@@ -64,6 +64,10 @@ def test_batch_norm_in_evaluation(x):
     check_op(ours, [x, weight, bias], torch_fn=theirs if torch else None)
 
 
+def test_batch_norm_of_an_empty_vector_is_empty():
+    assert F.batch_norm(minigen.zeros(0), minigen.zeros(0), minigen.ones(0), training=True).shape == (0,)
+
+
 @pytest.mark.parametrize("shape", [(0, 3), (0, 2, 4), (2, 3, 0), (0, 2, 3, 3), (3, 2, 0, 4)])
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_of_an_empty_input(shape, training):
