@@ -22,7 +22,7 @@ pytestmark = requires_gpu
 # are in [0, 1), so no cancellation: relative to the value); float32 likewise, at float32's eps
 # times the longest sum here (conv: 5 * 3 * 3 * 5 terms) with room.
 TOLERANCE = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 2e-5}
-KERNELS = sorted(set(fuzz.SPECS) - {"set_num_threads", "get_num_threads"})
+KERNELS = sorted(set(fuzz.SPECS) - fuzz.SETTINGS)
 
 
 @pytest.mark.parametrize("impl", ["ref", "fast"])

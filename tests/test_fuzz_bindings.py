@@ -261,6 +261,10 @@ SPECS = {
 }
 
 
+# The functions of _C that are settings of the CPU kernels, not kernels (_cuda has none of them).
+SETTINGS = {"set_num_threads", "get_num_threads", "set_cpu_isa", "get_cpu_isa"}
+
+
 # --- mutations: each changes kw in place and returns the names of the arguments it touched -----
 
 HUGE = [2**29, 2**33, 2**40, 2**50]
