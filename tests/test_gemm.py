@@ -258,23 +258,24 @@ def test_isa_detection_matches_cpuinfo():
             _C.gemm(x, x.copy(), np.empty_like(x), isa=isa)
 
 
-def _isa_seen_by_a_new_process(setting):
+def _isa_seen_by_a_new_process(setting, folder):
     env = dict(os.environ, MINIGEN_CPU_ISA=setting)
+    # run from elsewhere: from the checkout, python -c would import its uncompiled sources
     return subprocess.run([sys.executable, "-c", "import minigen; print(minigen.cpu_isa())"],
-                          env=env, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True, cwd=folder)
 
 
 @pytest.mark.parametrize("isa", CPU_ISAS)
-def test_the_environment_caps_the_isa_at_import(isa):
-    run = _isa_seen_by_a_new_process(isa)
+def test_the_environment_caps_the_isa_at_import(isa, tmp_path):
+    run = _isa_seen_by_a_new_process(isa, tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == isa
 
 
 @pytest.mark.parametrize("setting", ["avx1024", "AVX2", ""]
                          + [isa for isa in ("avx512", "avx2") if isa not in CPU_ISAS])
-def test_a_bad_isa_setting_stops_the_import_naming_the_variable(setting):
-    run = _isa_seen_by_a_new_process(setting)
+def test_a_bad_isa_setting_stops_the_import_naming_the_variable(setting, tmp_path):
+    run = _isa_seen_by_a_new_process(setting, tmp_path)
     assert run.returncode != 0
     assert f"ValueError: MINIGEN_CPU_ISA={setting!r}" in run.stderr
 
