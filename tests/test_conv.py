@@ -7,6 +7,7 @@ from hypothesis import assume, given, strategies as st
 import minigen
 import minigen.nn as nn
 import minigen.nn.functional as F
+from minigen.ops.conv import conv_transpose_output_size
 from minigen.testing import gradcheck, gradgradcheck
 from minigen.testing import strategies as mst
 
@@ -262,9 +263,8 @@ def output_paddings_up_to_the_dilation(draw):
 
 
 def _transposed_output(config):
-    return tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, k, s, p, d, o in zip(
-        config.conv_output, config.kernel, config.stride, config.padding, config.dilation,
-        config.output_padding))
+    return tuple(map(conv_transpose_output_size, config.conv_output, config.kernel, config.stride,
+                     config.padding, config.dilation, config.output_padding))
 
 
 @given(config=output_paddings_up_to_the_dilation(), seed=st.integers(0, 99))
