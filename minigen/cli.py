@@ -34,6 +34,16 @@ def positive(text):
     return value
 
 
+def ema_decay(text):
+    """An argparse type: a decay strictly between 0 and 1, or "off" (False)."""
+    if text == "off":
+        return False
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1 (or be off), not {text}")
+    return value
+
+
 def main(argv=None):
     """Run the command line; returns the exit status (0 ok, 1 error, 130 stopped early)."""
     parser = _parser()
@@ -47,7 +57,8 @@ def main(argv=None):
 
 def train_command(args):
     config = TrainConfig(args.model, data=args.data, steps=args.steps, epochs=args.epochs,
-                         batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
+                         batch_size=args.batch_size, lr=args.lr, lr_g=args.lr_g, lr_d=args.lr_d,
+                         ema=args.ema, seed=args.seed, device=args.device,
                          out=args.out, sample_every=args.sample_every,
                          checkpoint_every=args.checkpoint_every)
     metrics = train(config, resume=args.resume, progress=not args.quiet)
@@ -92,6 +103,9 @@ def report(figures):
                                                         in enumerate(digits["class_histogram"]))
             + f"   ({digits['classes_missing']} classes under 1 %)",
         ]
+        if "label_accuracy" in digits:
+            lines.append(f"  label accuracy (%)              {100 * digits['label_accuracy']:10.1f}   "
+                         "samples the classifier reads as the digit asked for")
     return lines
 
 
@@ -102,8 +116,17 @@ def sample_command(args):
         raise ValueError(f"{config.model} is not a generative model: it reconstructs, it does not "
                          "sample; see reconstructions.png in its run directory")
     out = args.out or str(Path(args.checkpoint).with_name("sampled.png"))
+    labels = []
+    if args.label is not None:
+        if not model.conditional:
+            raise ValueError(f"--label: {config.model} is not conditional; it draws digits of no "
+                             "chosen class")
+        if not 0 <= args.label < model.num_classes:
+            raise ValueError(f"--label must be a class from 0 to {model.num_classes - 1}, "
+                             f"got {args.label}")
+        labels = [args.label]
     with random.fork_rng(args.seed), evaluating(model):
-        samples = model.sample(args.count)
+        samples = model.sample(args.count, *labels)
     draw_samples(samples, model, source, out)
     print(f"{args.count} samples of {config.model} written to {out}")
     return 0
@@ -169,6 +192,11 @@ def _parser():
     budget.add_argument("--epochs", type=positive, help="passes over the training data")
     run.add_argument("--batch-size", type=positive)
     run.add_argument("--lr", type=float, help="learning rate of every optimiser")
+    run.add_argument("--lr-g", type=float, help="a GAN's generator's learning rate (default --lr)")
+    run.add_argument("--lr-d", type=float, help="a GAN's discriminator's learning rate (default --lr)")
+    run.add_argument("--ema", type=ema_decay, metavar="DECAY|off",
+                     help="a GAN's samples from an average of its generator's weights with this "
+                          "decay, e.g. 0.999, or off (default: the model's)")
     run.add_argument("--seed", type=int, help="seed of every random number (default 0)")
     run.add_argument("--device", default="cpu", help="cpu or cuda (a GPU: pip install \".[cuda]\")")
     run.add_argument("--out", help="run directory (default runs/MODEL-DATA)")
@@ -192,6 +220,7 @@ def _parser():
         sub.add_argument("--seed", type=int, default=0)
         if name == "sample":
             sub.add_argument("--count", type=positive, default=64)
+            sub.add_argument("--label", type=int, help="a conditional model's class to draw (0-9)")
         else:
             sub.add_argument("--rows", type=positive, default=8)
             sub.add_argument("--columns", type=positive, default=10)

@@ -33,10 +33,11 @@ from .checkpoint import CheckpointError
 from .data import DataLoader
 from .data.catalog import data_kind, load_dataset, spread
 from .files import atomic_write, remove_leftovers
-from .models import get_model
+from .models import GAN, get_model
 from .models.base import evaluating
 
 CHECKPOINT = "checkpoint.npz"
+GAN_OPTIONS = ("lr_g", "lr_d", "ema")   # TrainConfig fields passed to a GAN's constructor
 PICTURE_SEED = 1234    # one fixed noise for every picture of a run, so they show progress
 
 
@@ -53,6 +54,9 @@ class TrainConfig:
     epochs: int = None
     batch_size: int = None
     lr: float = None
+    lr_g: float = None       # a GAN's generator's learning rate (default: lr)
+    lr_d: float = None       # a GAN's discriminator's (default: lr)
+    ema: float = None        # a GAN's weight-average decay for samples; False: none (default: the model's)
     seed: int = None
     device: str = "cpu"
     out: str = None
@@ -68,8 +72,16 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+        for name in ("lr", "lr_g", "lr_d"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        if self.ema is not None and self.ema is not False and not 0.0 < self.ema < 1.0:   # 0 == False
+            raise ValueError(f"ema must lie strictly between 0 and 1 (or be off), got {self.ema}")
+        given = [name for name in GAN_OPTIONS if getattr(self, name) is not None]
+        if given and not issubclass(model, GAN):
+            raise ValueError(f"{', '.join(given)}: only for the GANs (two networks); "
+                             f"{self.model} is not one")
         if backend.device(self.device) == backend.CUDA:
             backend.cuda.cupy()  # RuntimeError now, saying why, rather than at the first step
         data = self.data or model.default_data
@@ -91,7 +103,8 @@ def build(config):
     if model_class.conditional and not source.num_classes:
         raise ValueError(f"{config.model} needs labelled data; {config.data} has no labels")
     random.manual_seed(config.seed)
-    return source, model_class(source.data_shape, lr=config.lr, num_classes=source.num_classes)
+    options = {name: getattr(config, name) for name in GAN_OPTIONS if getattr(config, name) is not None}
+    return source, model_class(source.data_shape, lr=config.lr, num_classes=source.num_classes, **options)
 
 
 def train(config, resume=False, progress=True, on_step=None):
@@ -185,7 +198,7 @@ class Run:
         with random.fork_rng(PICTURE_SEED), evaluating(model):
             pictures = {}
             if model.can_sample:
-                pictures["samples"] = model.sample(64 if source.kind == "image" else 2000)
+                pictures["samples"] = model.sample(picture_count(model, source))
             if hasattr(model, "reconstruct"):
                 original = spread(source.held_out, 32 if source.kind == "image" else 2000)[0]
                 pictures["reconstructions"] = (original, model.reconstruct(original.to(model.device)))
@@ -217,12 +230,21 @@ class Run:
         return figures
 
 
+def picture_count(model, source):
+    """How many samples a picture shows: 64 images, ten of each class for a conditional model
+    (one row per class), or 2,000 points."""
+    if source.kind == "points":
+        return 2000
+    return 10 * model.num_classes if model.conditional else 64
+
+
 def draw_samples(samples, model, source, path, title=None):
     """A grid of images, or 2-D points scattered over held-out data, written to ``path``."""
     if source.kind == "points":
         plots.save_scatter(samples.cpu().numpy(), path, spread(source.held_out, 2000)[0].numpy(), title)
     else:
-        plots.save_image_grid(samples.cpu().numpy(), path, value_range=model.image_range)
+        columns = len(samples) // model.num_classes if model.conditional else None
+        plots.save_image_grid(samples.cpu().numpy(), path, nrow=columns, value_range=model.image_range)
 
 
 def set_lr(model, lr):
@@ -254,14 +276,22 @@ def evaluate(model, source, count=2500, seeds=5):
             estimates = metrics.evaluate_toy(generate, source.distribution, n=count, seeds=seeds)
             figures["toy"] = {name: estimate._asdict() for name, estimate in estimates.items()}
         elif source.kind == "image":
-            figures["digits"] = metrics.digit_metrics(_samples(model, count), model.image_range)
+            labels = np.arange(count) % model.num_classes if model.conditional else None
+            images = _samples(model, count, labels)
+            figures["digits"] = metrics.digit_metrics(images, model.image_range)
+            if model.conditional:   # the share of samples the classifier reads as the digit asked for
+                figures["digits"]["label_accuracy"] = metrics.label_accuracy(images, labels,
+                                                                             model.image_range)
     return figures
 
 
-def _samples(model, count, batch=500):
-    """``count`` samples as one array, drawn ``batch`` at a time to bound the memory it takes."""
-    return np.concatenate([model.sample(min(batch, count - start)).cpu().numpy()
-                           for start in range(0, count, batch)])
+def _samples(model, count, labels=None, batch=500):
+    """``count`` samples (of ``labels``, for a conditional model) as one array, drawn ``batch`` at
+    a time to bound the memory it takes."""
+    return np.concatenate([
+        model.sample(min(batch, count - start),
+                     *([] if labels is None else [labels[start:start + batch].tolist()])).cpu().numpy()
+        for start in range(0, count, batch)])
 
 
 def restore_model(model, saved, path):
@@ -317,7 +347,7 @@ def _continued(asked, saved):
     except TypeError as error:
         raise CheckpointError(f"the checkpoint's configuration is not valid: {error}") from None
     clashes = [f"{name} {getattr(asked, name)!r} (the checkpoint has {getattr(config, name)!r})"
-               for name in ("model", "data", "batch_size", "lr", "seed")
+               for name in ("model", "data", "batch_size", "lr", *GAN_OPTIONS, "seed")
                if getattr(asked, name) not in (None, getattr(config, name))]
     if clashes:
         raise CheckpointError("cannot resume with a different " + ", ".join(clashes))

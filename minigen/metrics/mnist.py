@@ -56,6 +56,13 @@ def class_histogram(images, value_range):
     return _histogram(classify(images, value_range).probabilities)
 
 
+def label_accuracy(images, labels, value_range):
+    """The share of ``images`` (N, 1, 28, 28) the classifier reads as their ``labels`` (N,): how
+    well a conditional model draws the digit it is asked for."""
+    predicted = np.argmax(classify(images, value_range).probabilities, axis=1)
+    return float(np.mean(predicted == np.asarray(labels)))
+
+
 def digit_metrics(images, value_range):
     """Every MNIST figure of ``images`` (N, 1, 28, 28), MIN_SAMPLES <= N <= 2,500, as a JSON-ready dict.
 

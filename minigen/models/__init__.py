@@ -5,13 +5,14 @@ from .cgan import ConditionalGAN
 from .dae import DenoisingAutoencoder
 from .dcgan import DCGAN
 from .gan import GAN
+from .sngan import SNGAN
 from .sparse_ae import SparseAutoencoder
 from .vae import VAE
 from .wgan import WGAN
 from .wgan_gp import WGANGP
 
 MODELS = {cls.name: cls for cls in (Autoencoder, ConvAutoencoder, DenoisingAutoencoder, SparseAutoencoder,
-                                     VAE, GAN, DCGAN, WGAN, WGANGP, ConditionalGAN)}
+                                     VAE, GAN, DCGAN, SNGAN, WGAN, WGANGP, ConditionalGAN)}
 
 
 def get_model(name):

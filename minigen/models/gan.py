@@ -1,18 +1,26 @@
-"""GAN (Goodfellow et al., 2014) with the non-saturating generator loss.
+"""GAN (Goodfellow et al., 2014) with the non-saturating generator loss, and the techniques
+the image GANs build on.
 
 On images it uses W1's networks, MLPs over the flattened 28 × 28 digits; on 2D points,
-smaller MLPs; with ``convolutional`` set (DCGAN, the WGANs on images), W2's networks. The
-discriminator ends in a Sigmoid and is trained with binary cross-entropy: real → 1, fake → 0.
-The generator maximises log D(G(z)) (it minimises BCE(D(G(z)), 1)) rather than minimising
-log(1 − D(G(z))), whose gradient vanishes while D wins easily.
-DCGAN, WGAN, WGAN-GP and the conditional GAN change the networks or the losses of this file.
+smaller MLPs; with ``convolutional`` set (DCGAN, SNGAN, the WGANs on images), the DCGAN
+networks. With ``loss = "bce"`` the discriminator ends in a Sigmoid and is trained with binary
+cross-entropy: real → 1, fake → 0; the generator maximises log D(G(z)) (it minimises
+BCE(D(G(z)), 1)) rather than minimising log(1 − D(G(z))), whose gradient vanishes while D
+wins easily. With ``loss = "hinge"`` (SNGAN) D outputs a raw score s and minimises
+mean(relu(1 − s(real))) + mean(relu(1 + s(fake))) while G maximises mean(s(fake)).
+
+Options every subclass (and ``minigen train``) can turn on, each measured in docs/samples.md:
+``augment`` (DiffAugment, augment.py) on everything D sees, ``spectral_norm`` on D's layers,
+an EMA of G's weights for samples (``ema``, ema.py), and separate learning rates for G and D.
 """
 import minigen
 import minigen.nn.functional as F
 
 from .. import nn, optim
+from .augment import diff_augment
 from .base import GenerativeModel, frozen, take
-from .networks import dcgan_discriminator, dcgan_generator, mlp, radford_init_
+from .ema import AveragedModule
+from .networks import dcgan_discriminator, dcgan_generator, mlp, radford_init_, spectral_normalized
 
 
 class GAN(GenerativeModel):
@@ -23,15 +31,25 @@ class GAN(GenerativeModel):
     betas = (0.5, 0.999)   # Radford et al.'s Adam settings, also W1's
     image_latent_dim, points_latent_dim = 64, 8
     convolutional = False              # DCGAN's networks (28 × 28 images) instead of MLPs
-    sigmoid = True                     # D outputs a probability (a WGAN critic a score)
     discriminator_batch_norm = True    # in the convolutional discriminator
+    widths = (128, 64)                 # the convolutional G's and D's base widths (W2's)
+    loss = "bce"                       # or "hinge"
+    augment = ""                       # DiffAugment policy for D's inputs, "" for none
+    spectral_norm = False              # spectral normalisation of D's weights
+    ema = None                         # decay of G's weight average used for samples, None for none
 
-    def __init__(self, data_shape, lr=2e-4, num_classes=0):
+    def __init__(self, data_shape, lr=2e-4, num_classes=0, lr_g=None, lr_d=None, ema=None):
         super().__init__(data_shape, lr, num_classes)
+        self.lr_g, self.lr_d = lr_g or lr, lr_d or lr
         self.latent_dim = self.image_latent_dim if self.is_image else self.points_latent_dim
         self.generator, self.discriminator = self.build_networks()
-        self.opt_g = self.make_optimizer(self.generator.parameters())
-        self.opt_d = self.make_optimizer(self.discriminator.parameters())
+        if self.spectral_norm:
+            spectral_normalized(self.discriminator)
+        self.opt_g = self.make_optimizer(self.generator.parameters(), self.lr_g)
+        self.opt_d = self.make_optimizer(self.discriminator.parameters(), self.lr_d)
+        decay = self.ema if ema is None else ema   # ema=False turns a default average off
+        self.generator_ema = AveragedModule(self.generator, decay) if decay else None
+        self._calibrated_at = None   # the average's update count its BatchNorm statistics fit
 
     def build_networks(self):
         head = [nn.Sigmoid()] if self.sigmoid else []
@@ -39,10 +57,10 @@ class GAN(GenerativeModel):
             if self.data_shape[1:] != (28, 28):
                 raise ValueError(f"{self.name}: the convolutional networks are for 28 × 28 images, "
                                  f"not {self.data_shape}")
-            channels = self.data_shape[0]
-            return (radford_init_(dcgan_generator(self.latent_dim, channels)),
-                    radford_init_(dcgan_discriminator(channels, batch_norm=self.discriminator_batch_norm,
-                                                      sigmoid=self.sigmoid)))
+            channels, (width_g, width_d) = self.data_shape[0], self.widths
+            return (radford_init_(dcgan_generator(self.generator_input_dim, channels, width_g)),
+                    radford_init_(dcgan_discriminator(channels, width_d, self.discriminator_batch_norm,
+                                                      self.sigmoid)))
         if self.is_image:   # W1: (N, 64) → 256 → 512 → 1024 → (N, 784) → (N, 1, 28, 28)
             generator = mlp([self.latent_dim, 256, 512, 1024, self.data_size],
                             lambda: nn.LeakyReLU(0.01), nn.Tanh(), nn.Unflatten(1, self.data_shape))
@@ -51,8 +69,18 @@ class GAN(GenerativeModel):
             return generator, discriminator
         return points_generator(self.latent_dim), points_discriminator(*head)
 
-    def make_optimizer(self, parameters):
-        return optim.Adam(parameters, lr=self.lr, betas=self.betas)
+    @property
+    def generator_input_dim(self):
+        """The channels of G's input (a conditional G adds the label's)."""
+        return self.latent_dim
+
+    @property
+    def sigmoid(self):
+        """Whether D outputs a probability (BCE) rather than a score (hinge, a WGAN critic)."""
+        return self.loss == "bce"
+
+    def make_optimizer(self, parameters, lr):
+        return optim.Adam(parameters, lr=lr, betas=self.betas)
 
     def optimizers(self):
         return {"generator": self.opt_g, "discriminator": self.opt_d}
@@ -62,29 +90,66 @@ class GAN(GenerativeModel):
         return minigen.randn(count, *shape, device=self.device)   # for convolutions, z is a 1 × 1 image
 
     def decode(self, z, labels=None):
-        return self.generator(z)
+        """G(z), by the averaged weights when there are any and the model is not training."""
+        return self._generator()(*self.generator_arguments(z, labels))
+
+    def generator_arguments(self, z, labels):
+        return (z,)
+
+    def _generator(self):
+        if self.generator_ema is None or self.training:
+            return self.generator
+        updates = int(self.generator_ema.updates._data)
+        if self._calibrated_at != updates:
+            self.generator_ema.recalibrate(lambda n: self.generator_arguments(*self.prior(n)))
+            self._calibrated_at = updates
+        return self.generator_ema.average
+
+    def prior(self, count):
+        """``count`` latent codes and, for a conditional model, random labels."""
+        return self.latent(count), None
 
     def discriminate(self, x, labels=None):
-        """One score per sample, shape (N,)."""
-        return self.discriminator(x).reshape(len(x))
+        """One score per sample, shape (N,); in training, of the augmented ``x``."""
+        if self.augment and self.training:
+            x = diff_augment(x, self.augment)
+        return self.discriminator(*self.discriminator_arguments(x, labels)).reshape(len(x))
+
+    def discriminator_arguments(self, x, labels):
+        return (x,)
 
     def train_step(self, batch, step):
         real, labels = batch[0], self.labels_of(batch)
         fake = self.decode(self.latent(len(real)), labels)
 
-        ones, zeros = (minigen.full((len(real),), value, device=real.device) for value in (1.0, 0.0))
         self.opt_d.zero_grad()
-        loss_d = (F.binary_cross_entropy(self.discriminate(real, labels), ones)
-                  + F.binary_cross_entropy(self.discriminate(fake.detach(), labels), zeros))
+        loss_d = self.discriminator_loss(self.discriminate(real, labels),
+                                         self.discriminate(fake.detach(), labels))
         loss_d.backward()
         self.opt_d.step()
 
         self.opt_g.zero_grad()
         with frozen(self.discriminator):   # D was just updated; G's step must not change it
-            loss_g = F.binary_cross_entropy(self.discriminate(fake, labels), ones)
+            loss_g = self.generator_loss(self.discriminate(fake, labels))
             loss_g.backward()
         self.opt_g.step()
+        self.update_average()
         return take({"loss_d": loss_d, "loss_g": loss_g})
+
+    def update_average(self):
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator)
+
+    def discriminator_loss(self, real_scores, fake_scores):
+        if self.loss == "hinge":
+            return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+        return (F.binary_cross_entropy(real_scores, minigen.ones_like(real_scores))
+                + F.binary_cross_entropy(fake_scores, minigen.zeros_like(fake_scores)))
+
+    def generator_loss(self, fake_scores):
+        if self.loss == "hinge":
+            return -fake_scores.mean()
+        return F.binary_cross_entropy(fake_scores, minigen.ones_like(fake_scores))
 
     def labels_of(self, batch):
         return batch[1] if self.conditional else None

@@ -31,21 +31,39 @@ def dcgan_generator(latent_dim=100, channels=1, width=128):
     )
 
 
+def dcgan_features(channels=1, width=64, batch_norm=True):
+    """The convolutional body of W2's discriminator and its output size:
+    images (N, channels, 28, 28) → features (N, 2 * width, 7, 7)."""
+    body = nn.Sequential(
+        nn.Conv2d(channels, width, 4, 2, 1),                  # (N, 64, 14, 14), no BatchNorm on the input
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1),                 # (N, 128, 7, 7)
+        *([nn.BatchNorm2d(2 * width)] if batch_norm else []),
+        nn.LeakyReLU(0.2),
+    )
+    return body, 2 * width * 7 * 7
+
+
 def dcgan_discriminator(channels=1, width=64, batch_norm=True, sigmoid=True):
     """W2's discriminator: images (N, channels, 28, 28) → one score per image, (N, 1, 1, 1).
 
     Without BatchNorm and Sigmoid it is W3's WGAN critic (the penalty is per sample, which
     batch statistics would break; a critic's score is unbounded).
     """
+    body, _ = dcgan_features(channels, width, batch_norm)
     return nn.Sequential(
-        nn.Conv2d(channels, width, 4, 2, 1),                  # (N, 64, 14, 14), no BatchNorm on the input
-        nn.LeakyReLU(0.2),
-        nn.Conv2d(width, 2 * width, 4, 2, 1),                 # (N, 128, 7, 7)
-        *([nn.BatchNorm2d(2 * width)] if batch_norm else []),
-        nn.LeakyReLU(0.2),
+        *body,
         nn.Conv2d(2 * width, 1, 7, 1, 0),                     # (N, 1, 1, 1)
         *([nn.Sigmoid()] if sigmoid else []),
     )
+
+
+def spectral_normalized(module):
+    """``module`` with spectral norm on every convolution and linear layer in it."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.utils.spectral_norm(layer)
+    return module
 
 
 def radford_init_(module):

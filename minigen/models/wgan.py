@@ -25,14 +25,14 @@ class WGAN(GAN):
     image_latent_dim = 100
     n_critic = 5
     clip = 0.01
-    sigmoid = False
+    loss = "wasserstein"   # the critic outputs a score
 
     @property
     def convolutional(self):
         return self.is_image
 
-    def make_optimizer(self, parameters):
-        return optim.RMSprop(parameters, lr=self.lr)
+    def make_optimizer(self, parameters, lr):
+        return optim.RMSprop(parameters, lr=lr)
 
     def train_step(self, batch, step):
         real = batch[0]
@@ -52,6 +52,7 @@ class WGAN(GAN):
                 losses["loss_g"] = -self.discriminate(fake).mean()
                 losses["loss_g"].backward()
             self.opt_g.step()
+            self.update_average()
         return take(losses)
 
     def critic_losses(self, real, fake):

@@ -29,12 +29,12 @@ class WGANGP(WGAN):
     lr_decay = True
     discriminator_batch_norm = False
 
-    def __init__(self, data_shape, lr=1e-4, num_classes=0):
-        super().__init__(data_shape, lr, num_classes)
+    def __init__(self, data_shape, lr=1e-4, num_classes=0, **options):
+        super().__init__(data_shape, lr, num_classes, **options)
         self.penalty_weight = 10.0 if self.is_image else 0.1   # λ (see the module's docstring)
 
-    def make_optimizer(self, parameters):
-        return optim.Adam(parameters, lr=self.lr, betas=self.betas)
+    def make_optimizer(self, parameters, lr):
+        return optim.Adam(parameters, lr=lr, betas=self.betas)
 
     def critic_losses(self, real, fake):
         wasserstein = self.discriminate(fake).mean() - self.discriminate(real).mean()

@@ -142,6 +142,13 @@ class _BatchNorm(Module):
                 self.register_buffer(name, None)
         _factory_arguments(self, device, dtype)
 
+    def reset_running_stats(self):
+        """Running mean 0, variance 1, no batches counted (PyTorch's)."""
+        if self.track_running_stats:
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
+
     def forward(self, x):
         if x.ndim not in self.ranks:
             raise ValueError(f"{type(self).__name__}: expected a {' or '.join(map(str, self.ranks))}-D "
