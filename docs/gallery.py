@@ -1,10 +1,13 @@
 """Train every model with its default settings and collect the pictures the README shows.
 
-    python docs/gallery.py [MODEL ...] [--runs DIR] [--keep [--reevaluate]] [--table]
+    python docs/gallery.py [MODEL[:DATA] ...] [--seeds N] [--runs DIR] [--keep [--reevaluate]] [--table]
 
-Each model runs ``minigen train MODEL`` (its default data and steps) into ``DIR/MODEL``;
-its samples (or reconstructions) are copied to ``docs/MODEL.png`` and the command, the
-time and the quality figures go into ``docs/gallery.json``, which the README's table quotes.
+Each entry runs ``minigen train MODEL`` (its default data and steps, or ``--data DATA``) into
+``DIR/MODEL[-DATA]``; its samples (or reconstructions) are copied to ``docs/MODEL[-DATA].png``
+and the command, the time and the quality figures go into ``docs/gallery.json``, which the
+README's table quotes. With ``--seeds N`` the digit models also train with seeds 1 .. N−1 and
+the record gains the FCD's mean and standard error over the N runs (the picture and the other
+figures stay seed 0's).
 ``--keep --reevaluate`` recomputes the figures of finished runs from their checkpoints
 (``minigen eval``), for when the metrics change and the training need not be repeated.
 """
@@ -15,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from minigen.models import MODELS
 from minigen.train import CHECKPOINT, evaluate, load_run
 
@@ -23,7 +28,8 @@ DOCS = Path(__file__).resolve().parent
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="*", default=list(MODELS))
+    parser.add_argument("models", nargs="*", default=list(MODELS), metavar="MODEL[:DATA]")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per digit model (default 1)")
     parser.add_argument("--runs", default="runs/gallery")
     parser.add_argument("--keep", action="store_true", help="reuse runs already finished in DIR")
     parser.add_argument("--reevaluate", action="store_true",
@@ -35,31 +41,43 @@ def main():
     if args.table:
         print(table(records))
         return
-    for name in args.models:
-        out = Path(args.runs) / name
-        command = ["minigen", "train", name, "--quiet", "--out", str(out)]
-        if not (args.keep and (out / "metrics.json").exists()):
-            shutil.rmtree(out, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "minigen", *command[1:]], check=True)
-        picture = "samples.png" if (out / "samples.png").exists() else "reconstructions.png"
-        shutil.copyfile(out / picture, DOCS / f"{name}.png")
-        metrics = json.loads((out / "metrics.json").read_text())
-        if args.reevaluate:
-            metrics.update(evaluate(*load_run(out / CHECKPOINT)[:2]))
-        records[name] = {"command": " ".join(command[:3]), "picture": f"docs/{name}.png", **metrics}
+    for entry in args.models:
+        model, _, data = entry.partition(":")
+        stem = f"{model}-{data}" if data else model
+        command = ["minigen", "train", model, *(["--data", data] if data else [])]
+        metrics = run(command, Path(args.runs) / stem, args)
+        if "digits" in metrics and args.seeds > 1:
+            scores = [metrics["digits"]["fcd"]] + [
+                run(command + ["--seed", str(seed)], Path(args.runs) / f"{stem}-seed{seed}", args)["digits"]["fcd"]
+                for seed in range(1, args.seeds)]
+            metrics["digits"]["fcd_seeds"] = scores
+        picture = "samples.png" if (Path(args.runs) / stem / "samples.png").exists() else "reconstructions.png"
+        shutil.copyfile(Path(args.runs) / stem / picture, DOCS / f"{stem}.png")
+        records[entry] = {"command": " ".join(command), "picture": f"docs/{stem}.png", **metrics}
         record_path.write_text(json.dumps(records, indent=2) + "\n")
-        print(f"{name}: {metrics['seconds']:.0f} s, {quality(metrics)}")
+        print(f"{entry}: {metrics['seconds']:.0f} s, {quality(metrics)}")
+
+
+def run(command, out, args):
+    """Train ``command`` into ``out`` (unless ``--keep`` finds it done); returns its metrics."""
+    if not (args.keep and (out / "metrics.json").exists()):
+        shutil.rmtree(out, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "minigen", *command[1:], "--quiet", "--out", str(out)],
+                       check=True)
+    metrics = json.loads((out / "metrics.json").read_text())
+    if args.reevaluate:
+        metrics.update(evaluate(*load_run(out / CHECKPOINT)[:2]))
+    return metrics
 
 
 def table(records):
     """The README's table: one row per model, in the registry's order."""
     rows = ["| model | command | data | steps | training time (2 CPU cores) | quality | picture |",
             "|---|---|---|---|---|---|---|"]
-    for name in MODELS:
-        if name not in records:
-            continue
+    entries = sorted(records, key=lambda entry: list(MODELS).index(entry.partition(":")[0]))
+    for name in entries:
         record = records[name]
-        rows.append(f"| {name} | `{record['command']}` | {record['data']} | {record['steps']} | "
+        rows.append(f"| {name.partition(':')[0]} | `{record['command']}` | {record['data']} | {record['steps']} | "
                     f"{record['seconds'] / 60:.1f} min | {quality(record)} | "
                     f"![{name}]({record['picture']}) |")
     return "\n".join(rows)
@@ -81,9 +99,17 @@ def quality(record):
         parts.append("held out: " + ", ".join(f"{key} {value:.1f}" for key, value in held_out.items()))
     digits = record.get("digits")
     if digits:
-        parts.append(f"FCD {digits['fcd']:.1f} (floor {digits['fcd_floor']:.1f}), classifier score "
+        fcd = f"FCD {digits['fcd']:.1f}"
+        if "fcd_seeds" in digits:
+            scores = np.asarray(digits["fcd_seeds"])
+            fcd += (f" (over {len(scores)} seeds {scores.mean():.1f} ± "
+                    f"{scores.std(ddof=1) / np.sqrt(len(scores)):.1f})")
+        parts.append(f"{fcd}, floor {digits['fcd_floor']:.1f}; classifier score "
                      f"{digits['classifier_score']:.2f} (real {digits['classifier_score_real']:.2f}), "
-                     f"{10 - digits['classes_missing']}/10 classes")
+                     f"{10 - digits['classes_missing']}/10 classes, smallest "
+                     f"{100 * min(digits['class_histogram']):.1f} %")
+        if "label_accuracy" in digits:
+            parts.append(f"{100 * digits['label_accuracy']:.1f} % drawn as the digit asked for")
     return "; ".join(parts) or "see the picture"
 
 

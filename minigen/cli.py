@@ -58,7 +58,7 @@ def main(argv=None):
 def train_command(args):
     config = TrainConfig(args.model, data=args.data, steps=args.steps, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, lr_g=args.lr_g, lr_d=args.lr_d,
-                         ema=args.ema, seed=args.seed, device=args.device,
+                         ema=args.ema, augment=args.augment, seed=args.seed, device=args.device,
                          out=args.out, sample_every=args.sample_every,
                          checkpoint_every=args.checkpoint_every)
     metrics = train(config, resume=args.resume, progress=not args.quiet)
@@ -144,8 +144,8 @@ def interpolate_command(args):
         line = (start.numpy()[:, None] * (1 - weights) + end.numpy()[:, None] * weights)
         codes = line.reshape(-1, *start.shape[1:]).astype(start.dtype)   # row after row
         labels = None
-        if model.conditional:   # each row keeps one class: row i shows digit i mod 10
-            labels = np.repeat(np.arange(args.rows) % model.num_classes, args.columns)
+        if model.condition_count:   # each row keeps one class (or cluster): row i shows class i mod 10
+            labels = np.repeat(np.arange(args.rows) % model.condition_count, args.columns)
         images = model.decode(Tensor(codes), None if labels is None else Tensor(labels)).numpy()
     plots.save_image_grid(images, out, nrow=args.columns, value_range=model.image_range)
     print(f"{args.rows} interpolations of {config.model} written to {out}")
@@ -197,6 +197,9 @@ def _parser():
     run.add_argument("--ema", type=ema_decay, metavar="DECAY|off",
                      help="a GAN's samples from an average of its generator's weights with this "
                           "decay, e.g. 0.999, or off (default: the model's)")
+    run.add_argument("--augment", metavar="POLICY",
+                     help="a GAN's DiffAugment of what D sees: comma-separated color, translation, "
+                          "cutout, or '' for none (default: the model's)")
     run.add_argument("--seed", type=int, help="seed of every random number (default 0)")
     run.add_argument("--device", default="cpu", help="cpu or cuda (a GPU: pip install \".[cuda]\")")
     run.add_argument("--out", help="run directory (default runs/MODEL-DATA)")

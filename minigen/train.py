@@ -37,7 +37,7 @@ from .models import GAN, get_model
 from .models.base import evaluating
 
 CHECKPOINT = "checkpoint.npz"
-GAN_OPTIONS = ("lr_g", "lr_d", "ema")   # TrainConfig fields passed to a GAN's constructor
+GAN_OPTIONS = ("lr_g", "lr_d", "ema", "augment")   # TrainConfig fields passed to a GAN's constructor
 PICTURE_SEED = 1234    # one fixed noise for every picture of a run, so they show progress
 
 
@@ -57,6 +57,7 @@ class TrainConfig:
     lr_g: float = None       # a GAN's generator's learning rate (default: lr)
     lr_d: float = None       # a GAN's discriminator's (default: lr)
     ema: float = None        # a GAN's weight-average decay for samples; False: none (default: the model's)
+    augment: str = None      # a GAN's DiffAugment policy for D's inputs; "": none (default: the model's)
     seed: int = None
     device: str = "cpu"
     out: str = None
@@ -104,7 +105,9 @@ def build(config):
         raise ValueError(f"{config.model} needs labelled data; {config.data} has no labels")
     random.manual_seed(config.seed)
     options = {name: getattr(config, name) for name in GAN_OPTIONS if getattr(config, name) is not None}
-    return source, model_class(source.data_shape, lr=config.lr, num_classes=source.num_classes, **options)
+    model = model_class(source.data_shape, lr=config.lr, num_classes=source.num_classes, **options)
+    model.prepare(source.train)   # a resumed or loaded run then overwrites what it learns
+    return source, model
 
 
 def train(config, resume=False, progress=True, on_step=None):

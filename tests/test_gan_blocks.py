@@ -12,7 +12,7 @@ from helpers import to_float64, torch
 from minigen.cli import ema_decay, main
 from minigen.models import GAN, SNGAN
 from minigen.models.augment import diff_augment
-from minigen.models.cgan import ProjectionDiscriminator
+from minigen.models.networks import ProjectionDiscriminator
 from minigen.models.ema import CALIBRATION_BATCHES, CALIBRATION_SIZE, AveragedModule
 from minigen.nn.utils import remove_spectral_norm, spectral_norm
 from minigen.testing import gradcheck, gradgradcheck

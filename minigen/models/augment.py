@@ -27,12 +27,19 @@ TRANSLATION_RATIO, CUTOUT_RATIO = 0.125, 0.5
 
 def diff_augment(x, policy):
     """``x`` (N, C, H, W) through the comma-separated transformations of ``policy``."""
-    for name in filter(None, policy.split(",")):
-        if name not in TRANSFORMS:
-            raise ValueError(f"diff_augment: unknown transformation {name!r}; valid: {', '.join(TRANSFORMS)}")
+    for name in check_policy(policy):
         for transform in TRANSFORMS[name]:
             x = transform(x)
     return x
+
+
+def check_policy(policy):
+    """The transformations named in ``policy``, or a ValueError naming the unknown one."""
+    names = [name for name in policy.split(",") if name]
+    for name in names:
+        if name not in TRANSFORMS:
+            raise ValueError(f"diff_augment: unknown transformation {name!r}; valid: {', '.join(TRANSFORMS)}")
+    return names
 
 
 def _uniform(x, low, high):

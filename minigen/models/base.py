@@ -44,6 +44,11 @@ class GenerativeModel(nn.Module):
         return next(self.parameters()).device
 
     @property
+    def condition_count(self):
+        """How many values the labels the networks see can take (0: unconditioned)."""
+        return self.num_classes if self.conditional else 0
+
+    @property
     def is_image(self):
         return len(self.data_shape) == 3
 
@@ -54,6 +59,10 @@ class GenerativeModel(nn.Module):
     def config(self):
         """The constructor's arguments: enough to rebuild the model from a checkpoint."""
         return {"data_shape": list(self.data_shape), "lr": self.lr, "num_classes": self.num_classes}
+
+    def prepare(self, train):
+        """Learn what the model needs from the training set (a TensorDataset) before its first
+        step; nothing by default (a self-conditioned GAN clusters it)."""
 
     def optimizers(self):
         """The model's optimisers by name, for checkpoints."""

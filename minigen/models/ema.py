@@ -15,11 +15,13 @@ import copy
 
 import numpy as np
 
-from .. import nn
+from .. import nn, random
 from ..autograd import no_grad
 from ..tensor import Tensor
 
 CALIBRATION_BATCHES, CALIBRATION_SIZE = 8, 256
+CALIBRATION_SEED = 4321   # its own draws: the statistics depend on the weights alone, and the
+                          # caller's random numbers are the same whether or not it recalibrates
 
 
 class AveragedModule(nn.Module):
@@ -57,8 +59,9 @@ class AveragedModule(nn.Module):
             norm.reset_running_stats()
             norm.momentum = None
         self.average.train()
-        for _ in range(CALIBRATION_BATCHES):
-            self.average(*inputs(CALIBRATION_SIZE))
+        with random.fork_rng(CALIBRATION_SEED):
+            for _ in range(CALIBRATION_BATCHES):
+                self.average(*inputs(CALIBRATION_SIZE))
         self.average.eval()
         for norm, momentum in zip(norms, saved):
             norm.momentum = momentum

@@ -13,14 +13,19 @@ Options every subclass (and ``minigen train``) can turn on, each measured in doc
 ``augment`` (DiffAugment, augment.py) on everything D sees, ``spectral_norm`` on D's layers,
 an EMA of G's weights for samples (``ema``, ema.py), and separate learning rates for G and D.
 """
+import numpy as np
+
 import minigen
 import minigen.nn.functional as F
 
-from .. import nn, optim
-from .augment import diff_augment
+from .. import backend, nn, optim, random
+from ..tensor import Tensor
+from .augment import check_policy, diff_augment
 from .base import GenerativeModel, frozen, take
+from .clusters import kmeans, nearest_centroid
 from .ema import AveragedModule
-from .networks import dcgan_discriminator, dcgan_generator, mlp, radford_init_, spectral_normalized
+from .networks import (ProjectionDiscriminator, dcgan_discriminator, dcgan_features, dcgan_generator, mlp,
+                       radford_init_, spectral_normalized)
 
 
 class GAN(GenerativeModel):
@@ -37,11 +42,19 @@ class GAN(GenerativeModel):
     augment = ""                       # DiffAugment policy for D's inputs, "" for none
     spectral_norm = False              # spectral normalisation of D's weights
     ema = None                         # decay of G's weight average used for samples, None for none
+    clusters = 0                       # self-conditioning on this many k-means clusters (clusters.py)
 
-    def __init__(self, data_shape, lr=2e-4, num_classes=0, lr_g=None, lr_d=None, ema=None):
+    def __init__(self, data_shape, lr=2e-4, num_classes=0, lr_g=None, lr_d=None, ema=None, augment=None):
         super().__init__(data_shape, lr, num_classes)
         self.lr_g, self.lr_d = lr_g or lr, lr_d or lr
+        if augment is not None:
+            self.augment = augment
+        if self.augment:
+            check_policy(self.augment)   # a typo fails now, not at the first step
         self.latent_dim = self.image_latent_dim if self.is_image else self.points_latent_dim
+        if self.clusters:   # filled by ``prepare`` from the training data, saved with the model
+            self.register_buffer("cluster_centroids", minigen.zeros(self.clusters, self.data_size))
+            self.register_buffer("cluster_shares", minigen.zeros(self.clusters))
         self.generator, self.discriminator = self.build_networks()
         if self.spectral_norm:
             spectral_normalized(self.discriminator)
@@ -58,9 +71,16 @@ class GAN(GenerativeModel):
                 raise ValueError(f"{self.name}: the convolutional networks are for 28 × 28 images, "
                                  f"not {self.data_shape}")
             channels, (width_g, width_d) = self.data_shape[0], self.widths
-            return (radford_init_(dcgan_generator(self.generator_input_dim, channels, width_g)),
-                    radford_init_(dcgan_discriminator(channels, width_d, self.discriminator_batch_norm,
-                                                      self.sigmoid)))
+            generator = dcgan_generator(self.latent_dim + self.condition_count, channels, width_g)
+            if not self.condition_count:
+                return radford_init_(generator), radford_init_(dcgan_discriminator(
+                    channels, width_d, self.discriminator_batch_norm, self.sigmoid))
+            # the projection discriminator keeps the layers' default initialisation (as measured)
+            features, feature_dim = dcgan_features(channels, width_d, self.discriminator_batch_norm)
+            return radford_init_(generator), ProjectionDiscriminator(features, feature_dim,
+                                                                     self.condition_count, self.sigmoid)
+        if self.condition_count:
+            raise ValueError(f"{self.name}: conditioning (labels or clusters) needs the convolutional networks")
         if self.is_image:   # W1: (N, 64) → 256 → 512 → 1024 → (N, 784) → (N, 1, 28, 28)
             generator = mlp([self.latent_dim, 256, 512, 1024, self.data_size],
                             lambda: nn.LeakyReLU(0.01), nn.Tanh(), nn.Unflatten(1, self.data_shape))
@@ -70,9 +90,18 @@ class GAN(GenerativeModel):
         return points_generator(self.latent_dim), points_discriminator(*head)
 
     @property
-    def generator_input_dim(self):
-        """The channels of G's input (a conditional G adds the label's)."""
-        return self.latent_dim
+    def condition_count(self):
+        """The classes of a conditional model, the clusters of a self-conditioned one, or 0."""
+        return self.num_classes if self.conditional else self.clusters
+
+    def prepare(self, train):
+        """Learn what the model takes from the training set (a TensorDataset) before training:
+        the clusters of a self-conditioned model."""
+        if self.clusters:
+            images = train.tensors[0].numpy().reshape(len(train), -1)
+            centroids, shares = kmeans(images, self.clusters, random.generator())
+            self.cluster_centroids._data[...] = backend.to_device(centroids, self.device)
+            self.cluster_shares._data[...] = backend.to_device(shares, self.device)
 
     @property
     def sigmoid(self):
@@ -90,11 +119,19 @@ class GAN(GenerativeModel):
         return minigen.randn(count, *shape, device=self.device)   # for convolutions, z is a 1 × 1 image
 
     def decode(self, z, labels=None):
-        """G(z), by the averaged weights when there are any and the model is not training."""
+        """G(z), by the averaged weights when there are any and the model is not training; a
+        conditioned model not given labels draws them from ``prior``."""
+        if self.condition_count and labels is None:
+            labels = self.random_labels(len(z))
         return self._generator()(*self.generator_arguments(z, labels))
 
     def generator_arguments(self, z, labels):
-        return (z,)
+        """G's input: z, with the labels' one-hot codes appended as channels if conditioned."""
+        if not self.condition_count:
+            return (z,)
+        xp = backend.array_module(z._data)
+        onehot = xp.eye(self.condition_count, dtype=z.dtype)[labels._data]
+        return (minigen.cat([z, Tensor(onehot.reshape(len(z), -1, 1, 1))], dim=1),)
 
     def _generator(self):
         if self.generator_ema is None or self.training:
@@ -106,8 +143,22 @@ class GAN(GenerativeModel):
         return self.generator_ema.average
 
     def prior(self, count):
-        """``count`` latent codes and, for a conditional model, random labels."""
-        return self.latent(count), None
+        """``count`` latent codes and their labels (``random_labels``)."""
+        return self.latent(count), self.random_labels(count)
+
+    def random_labels(self, count):
+        """For a conditioned model ``count`` labels, classes uniformly, clusters by their share of
+        the training data; None for others."""
+        if not self.condition_count:
+            return None
+        draws = minigen.rand(count).numpy()
+        if self.conditional:
+            labels = np.floor(draws * self.num_classes)
+        else:
+            cumulative = np.cumsum(self.cluster_shares.cpu().numpy())
+            labels = np.searchsorted(cumulative / cumulative[-1], draws, side="right")
+        labels = np.minimum(labels, self.condition_count - 1).astype(np.int64)
+        return minigen.tensor(labels, device=self.device)
 
     def discriminate(self, x, labels=None):
         """One score per sample, shape (N,); in training, of the augmented ``x``."""
@@ -116,7 +167,7 @@ class GAN(GenerativeModel):
         return self.discriminator(*self.discriminator_arguments(x, labels)).reshape(len(x))
 
     def discriminator_arguments(self, x, labels):
-        return (x,)
+        return (x, labels) if self.condition_count else (x,)
 
     def train_step(self, batch, step):
         real, labels = batch[0], self.labels_of(batch)
@@ -152,7 +203,14 @@ class GAN(GenerativeModel):
         return F.binary_cross_entropy(fake_scores, minigen.ones_like(fake_scores))
 
     def labels_of(self, batch):
-        return batch[1] if self.conditional else None
+        """The labels of a batch: its classes, or the clusters nearest its images, or None."""
+        if self.conditional:
+            return batch[1]
+        if self.clusters:
+            images = batch[0].cpu().numpy().reshape(len(batch[0]), -1)
+            nearest = nearest_centroid(images, self.cluster_centroids.cpu().numpy())
+            return minigen.tensor(nearest.astype(np.int64), device=self.device)
+        return None
 
 
 def points_generator(latent_dim, width=256):
