@@ -2,9 +2,10 @@
 
 Both networks see the label: the generator is asked for a digit of class y, the
 discriminator judges whether x is a real example of class y. After training,
-``model.sample(n, labels)`` draws the classes you ask for.
+``model.sample(n, labels)`` draws the classes you ask for. The default 7,500 steps take about
+10 minutes on two CPU cores (`minigen train cgan` is the same run, with metrics).
 
-    python examples/cgan.py [--steps 3000] [--out cgan-digits.png]
+    python examples/cgan.py [--steps 7500] [--out cgan-digits.png]
 """
 import argparse
 
@@ -14,7 +15,7 @@ from minigen.models import ConditionalGAN
 from minigen.plots import save_image_grid
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-parser.add_argument("--steps", type=int, default=3000)
+parser.add_argument("--steps", type=int, default=7500)
 parser.add_argument("--out", default="cgan-digits.png")
 args = parser.parse_args()
 

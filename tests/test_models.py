@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import minigen
+from minigen.data import TensorDataset
 from helpers import DEVICES, gamma, to_float64, torch, unit_roundoff
+from minigen.bench.workloads import WORKLOADS
 from minigen.models import DCGAN, MODELS, WGAN, WGANGP
 
 SHAPES = {"image": (1, 28, 28), "points": (2,)}
@@ -22,7 +24,9 @@ def batch_for(model_class, kind, size=8, seed=0):
 
 def build(model_class, kind):
     minigen.manual_seed(0)
-    return model_class(SHAPES[kind], lr=1e-3, num_classes=10 if kind == "image" else 0)
+    model = model_class(SHAPES[kind], lr=1e-3, num_classes=10 if kind == "image" else 0)
+    model.prepare(TensorDataset(*batch_for(model_class, kind, size=64, seed=99)))   # clusters, if any
+    return model
 
 
 CASES = [(name, kind) for name, cls in MODELS.items() for kind in cls.data_kinds]
@@ -46,8 +50,10 @@ def test_every_model_trains_a_few_steps(name, kind, device):
         # the hinge loss while every score is inside its margin (as at the start)
         output_bias = [key for key, _ in model.discriminator.named_parameters() if key.endswith("bias")][-1]
         unchanged = [key for key in unchanged if key != "discriminator." + output_bias]
-    # the weight average's BatchNorm statistics are estimated when it samples, not while training
-    unchanged = [key for key in unchanged if not (key.startswith("generator_ema.") and "running_" in key)]
+    # the weight average's BatchNorm statistics are estimated when it samples, not while training,
+    # and the clusters are learned before it (``prepare``)
+    unchanged = [key for key in unchanged if not (key.startswith("generator_ema.") and "running_" in key)
+                 and not key.startswith("cluster_")]
     # spectral norm's u for a layer with one output is the unit vector ±1: it cannot move
     unchanged = [key for key in unchanged if not (key.endswith("weight_u") and before[key].size == 1)]
     assert unchanged == []   # every other parameter and running statistic moved
@@ -73,24 +79,36 @@ def parameter_count(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def test_the_networks_are_those_of_the_reference_workloads():
-    gan = build(MODELS["gan"], "image")
-    assert parameter_count(gan.generator) == 1_477_136       # W1
-    assert parameter_count(gan.discriminator) == 1_460_225
-    dcgan = build(DCGAN, "image")
-    assert parameter_count(dcgan.generator) == 1_781_889     # W2
-    assert parameter_count(dcgan.discriminator) == 138_817
-    critic = build(WGANGP, "image").discriminator
+def test_the_benchmark_networks_are_those_of_the_reference_workloads():
+    """W1-W3 stay what ``minigen bench`` measured, whatever the models' defaults become."""
+    networks = {key: workload.networks() for key, workload in WORKLOADS.items()}
+    assert parameter_count(networks["w1"]["G"]) == 1_477_136
+    assert parameter_count(networks["w1"]["D"]) == 1_460_225
+    assert parameter_count(networks["w2"]["G"]) == 1_781_889
+    assert parameter_count(networks["w2"]["D"]) == 138_817
+    critic = networks["w3"]["C"]
     assert parameter_count(critic) == 138_561                # W3: W2's D without BatchNorm
     assert not any(isinstance(m, minigen.nn.BatchNorm2d) for m in critic.modules())
 
 
+def test_the_mlp_gan_has_w1s_networks_and_a_projection_head_when_self_conditioned():
+    gan = build(MODELS["gan"], "image")
+    assert parameter_count(gan.generator) == 1_477_136       # W1
+    assert parameter_count(gan.discriminator) == 1_460_225
+
+    class Clustered(MODELS["gan"]):
+        clusters = 20
+    clustered = build(Clustered, "image")
+    assert parameter_count(clustered.generator) == 1_477_136 + 20 * 256       # z widened by a one-hot
+    assert parameter_count(clustered.discriminator) == 1_460_225 + 20 * 256   # + the embedding
+
+
 def test_dcgan_follows_radford_initialisation():
     model = build(DCGAN, "image")
-    convs = [m for m in model.modules() if isinstance(m, (minigen.nn.Conv2d, minigen.nn.ConvTranspose2d))]
+    convs = [m for m in model.generator.modules() if isinstance(m, minigen.nn.ConvTranspose2d)]
     weights = np.concatenate([m.weight.detach().numpy().ravel() for m in convs])
     assert abs(weights.std() - 0.02) < 0.001 and abs(weights.mean()) < 0.001
-    norms = [m for m in model.modules() if isinstance(m, minigen.nn.BatchNorm2d)]
+    norms = [m for m in model.generator.modules() if isinstance(m, minigen.nn.BatchNorm2d)]
     gammas = np.concatenate([m.weight.detach().numpy() for m in norms])
     assert abs(gammas.mean() - 1) < 0.01 and 0.01 < gammas.std() < 0.03
 
@@ -112,9 +130,10 @@ FLOAT64_ROUNDING = 100 * gamma(2**13, unit_roundoff(np.float64))
 def critic_gradients(model, real, penalty_weight):
     minigen.manual_seed(1)   # the same fake samples and interpolation points every time
     model.penalty_weight = penalty_weight
-    fake = model.decode(model.latent(len(real))).detach()
+    labels = model.labels_of((real,))   # the clusters of a self-conditioned critic, or None
+    fake = model.decode(model.latent(len(real)), labels).detach()
     model.discriminator.zero_grad()
-    model.critic_losses(real, fake)["loss_c"].backward()
+    model.critic_losses(real, fake, labels)["loss_c"].backward()
     return [p.grad.numpy().copy() for p in model.discriminator.parameters()]
 
 

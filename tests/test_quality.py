@@ -1,4 +1,5 @@
-"""The one slow test: WGAN-GP really learns ring8 (a few minutes on 2 CPU cores).
+"""The two slow tests: WGAN-GP really learns ring8 (a few minutes on 2 CPU cores), and the
+default dcgan recipe really learns digits (under a minute).
 
 6,000 steps (1,200 generator steps) with the default toy settings put the samples on the
 ring, spread evenly over all eight modes; sharpening them onto the modes (≥ 80 % within
@@ -18,13 +19,19 @@ def test_wgan_gp_spreads_its_samples_over_all_eight_modes_of_ring8(tmp_path):
     assert toy["high_quality"] > 0.04         # measured 0.084 after 6,000 steps, 0.84 after 20,000
 
 
+DCGAN_STEPS = 300
+# measured over seeds 0, 1, 2: untrained 2,582 / 2,637 / 2,687, after 300 steps 239 / 194 / 266
+TRAINED_BOUND = 600      # over twice the worst seed
+SHARE_OF_UNTRAINED = 0.25   # measured at most 0.10
+
+
 def test_the_default_dcgan_recipe_learns_digits_in_a_few_hundred_steps(tmp_path):
-    """The default dcgan (its networks, loss, weight average) after DCGAN_STEPS steps against its
-    own untrained generator: the FCD must fall far, not merely move. Measured over seeds 0-2
-    (docs/samples.md): untrained UNTRAINED_FCD, trained TRAINED_FCD."""
+    """The default dcgan (its networks, clusters, loss, weight average) after 300 steps against
+    its own untrained generator: the FCD must fall by far, not merely move, and no class may be
+    missing. A generator whose gradient does not arrive stays near the untrained figure."""
     config = TrainConfig("dcgan", steps=DCGAN_STEPS, out=str(tmp_path), sample_every=10 ** 6,
                          checkpoint_every=10 ** 6)
     untrained = evaluate(*build(config.resolved())[::-1])["digits"]["fcd"]
     trained = train(config, progress=False)["digits"]
-    assert trained["fcd"] < TRAINED_BOUND < UNTRAINED_BOUND < untrained
+    assert trained["fcd"] < TRAINED_BOUND and trained["fcd"] < SHARE_OF_UNTRAINED * untrained
     assert trained["classes_missing"] == 0

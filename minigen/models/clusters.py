@@ -18,10 +18,12 @@ def kmeans(points, k, rng):
     """Lloyd's k-means of ``points`` (N, D) from a k-means++ start drawn with ``rng``:
     the centroids (k, D) and the share of the points nearest each, float64."""
     points = np.asarray(points, np.float64)
-    centroids = points[[rng.integers(len(points))]]
+    chosen = [points[rng.integers(len(points))]]
+    distance = squared_distances(points, chosen[0][None]).ravel()   # to the nearest chosen centroid
     for _ in range(1, k):   # k-means++: each new centroid far from those chosen, by D² sampling
-        distance = squared_distances(points, centroids).min(axis=1)
-        centroids = np.vstack([centroids, points[rng.choice(len(points), p=distance / distance.sum())]])
+        chosen.append(points[rng.choice(len(points), p=distance / distance.sum())])
+        distance = np.minimum(distance, squared_distances(points, chosen[-1][None]).ravel())
+    centroids = np.stack(chosen)
     for _ in range(ITERATIONS):
         nearest = nearest_centroid(points, centroids)
         centroids = np.stack([points[nearest == j].mean(axis=0) if np.any(nearest == j) else centroids[j]
@@ -36,6 +38,7 @@ def nearest_centroid(points, centroids):
 
 
 def squared_distances(points, centroids):
-    """‖p − c‖² for every pair, (N, k), as ‖p‖² − 2 p·c + ‖c‖²."""
-    return ((points ** 2).sum(axis=1)[:, None] - 2 * points @ centroids.T
-            + (centroids ** 2).sum(axis=1)[None, :])
+    """‖p − c‖² for every pair, (N, k), as ‖p‖² − 2 p·c + ‖c‖² (rounding can take that a little
+    below 0 for a point on a centroid: clipped, since k-means++ samples by these)."""
+    return np.maximum((points ** 2).sum(axis=1)[:, None] - 2 * points @ centroids.T
+                      + (centroids ** 2).sum(axis=1)[None, :], 0.0)

@@ -22,7 +22,7 @@ from .. import backend, nn, optim, random
 from ..tensor import Tensor
 from .augment import check_policy, diff_augment
 from .base import GenerativeModel, frozen, take
-from .clusters import kmeans, nearest_centroid
+from .clusters import kmeans
 from .ema import AveragedModule
 from .networks import (ProjectionDiscriminator, dcgan_discriminator, dcgan_features, dcgan_generator, mlp,
                        radford_init_, spectral_normalized)
@@ -37,9 +37,10 @@ class GAN(GenerativeModel):
     image_latent_dim, points_latent_dim = 64, 8
     convolutional = False              # DCGAN's networks (28 × 28 images) instead of MLPs
     discriminator_batch_norm = True    # in the convolutional discriminator
-    widths = (128, 64)                 # the convolutional G's and D's base widths (W2's)
+    widths = (64, 32)                  # the convolutional G's and D's base widths (half W2's)
     loss = "bce"                       # or "hinge"
     augment = ""                       # DiffAugment policy for D's inputs, "" for none
+    # on images only (the toy mixtures keep their measured recipes):
     spectral_norm = False              # spectral normalisation of D's weights
     ema = None                         # decay of G's weight average used for samples, None for none
     clusters = 0                       # self-conditioning on this many k-means clusters (clusters.py)
@@ -52,6 +53,8 @@ class GAN(GenerativeModel):
         if self.augment:
             check_policy(self.augment)   # a typo fails now, not at the first step
         self.latent_dim = self.image_latent_dim if self.is_image else self.points_latent_dim
+        if not self.is_image:
+            self.clusters, self.ema, self.spectral_norm = 0, None, False
         if self.clusters:   # filled by ``prepare`` from the training data, saved with the model
             self.register_buffer("cluster_centroids", minigen.zeros(self.clusters, self.data_size))
             self.register_buffer("cluster_shares", minigen.zeros(self.clusters))
@@ -79,14 +82,16 @@ class GAN(GenerativeModel):
             features, feature_dim = dcgan_features(channels, width_d, self.discriminator_batch_norm)
             return radford_init_(generator), ProjectionDiscriminator(features, feature_dim,
                                                                      self.condition_count, self.sigmoid)
-        if self.condition_count:
-            raise ValueError(f"{self.name}: conditioning (labels or clusters) needs the convolutional networks")
         if self.is_image:   # W1: (N, 64) → 256 → 512 → 1024 → (N, 784) → (N, 1, 28, 28)
-            generator = mlp([self.latent_dim, 256, 512, 1024, self.data_size],
+            generator = mlp([self.latent_dim + self.condition_count, 256, 512, 1024, self.data_size],
                             lambda: nn.LeakyReLU(0.01), nn.Tanh(), nn.Unflatten(1, self.data_shape))
-            discriminator = nn.Sequential(nn.Flatten(), *mlp([self.data_size, 1024, 512, 256, 1],
-                                                             lambda: nn.LeakyReLU(0.01), *head))
-            return generator, discriminator
+            features = nn.Sequential(nn.Flatten(), *mlp([self.data_size, 1024, 512, 256],
+                                                        lambda: nn.LeakyReLU(0.01), nn.LeakyReLU(0.01)))
+            if self.condition_count:
+                return generator, ProjectionDiscriminator(features, 256, self.condition_count, self.sigmoid)
+            return generator, nn.Sequential(*features, nn.Linear(256, 1), *head)
+        if self.condition_count:
+            raise ValueError(f"{self.name}: conditioning (labels or clusters) is for images")
         return points_generator(self.latent_dim), points_discriminator(*head)
 
     @property
@@ -130,8 +135,8 @@ class GAN(GenerativeModel):
         if not self.condition_count:
             return (z,)
         xp = backend.array_module(z._data)
-        onehot = xp.eye(self.condition_count, dtype=z.dtype)[labels._data]
-        return (minigen.cat([z, Tensor(onehot.reshape(len(z), -1, 1, 1))], dim=1),)
+        onehot = xp.eye(self.condition_count, dtype=z.dtype)[labels._data]   # (N, classes)
+        return (minigen.cat([z, Tensor(onehot.reshape(len(z), -1, *z.shape[2:]))], dim=1),)
 
     def _generator(self):
         if self.generator_ema is None or self.training:
@@ -151,6 +156,7 @@ class GAN(GenerativeModel):
         the training data; None for others."""
         if not self.condition_count:
             return None
+        self._check_prepared()
         draws = minigen.rand(count).numpy()
         if self.conditional:
             labels = np.floor(draws * self.num_classes)
@@ -202,13 +208,21 @@ class GAN(GenerativeModel):
             return -fake_scores.mean()
         return F.binary_cross_entropy(fake_scores, minigen.ones_like(fake_scores))
 
+    def _check_prepared(self):
+        if self.clusters and not float(self.cluster_shares.sum().item()) > 0:
+            raise RuntimeError(f"{self.name}: the model has no clusters yet: call "
+                               "model.prepare(training_dataset) before training or sampling")
+
     def labels_of(self, batch):
         """The labels of a batch: its classes, or the clusters nearest its images, or None."""
         if self.conditional:
             return batch[1]
         if self.clusters:
-            images = batch[0].cpu().numpy().reshape(len(batch[0]), -1)
-            nearest = nearest_centroid(images, self.cluster_centroids.cpu().numpy())
+            self._check_prepared()
+            with minigen.no_grad():   # minigen's GEMM: numpy's BLAS threads would fight its own
+                images, centroids = batch[0].reshape(len(batch[0]), -1), self.cluster_centroids
+                distances = (centroids * centroids).sum(dim=1) - 2 * images.matmul(centroids.transpose(0, 1))
+            nearest = np.argmin(distances.cpu().numpy(), axis=1)   # ‖x − c‖² − ‖x‖², per row
             return minigen.tensor(nearest.astype(np.int64), device=self.device)
         return None
 

@@ -44,11 +44,12 @@ class SpectralNorm:
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         matrix = self.matrix(weight)
         if do_power_iteration:
+            # in minigen's own GEMM: numpy's BLAS threads would fight minigen's OpenMP threads
             with no_grad():
-                xp, rows = backend.array_module(u._data), matrix._data
+                xp, rows = backend.array_module(u._data), matrix.detach()
                 for _ in range(self.n_power_iterations):
-                    v._data[...] = self.normalized(xp, rows.T @ u._data)
-                    u._data[...] = self.normalized(xp, rows @ v._data)
+                    v._data[...] = self.normalized(xp, u.reshape(1, -1).matmul(rows)._data.ravel())
+                    u._data[...] = self.normalized(xp, v.reshape(1, -1).matmul(rows.transpose(0, 1))._data.ravel())
         # σ = uᵀ W v = Σ W ∘ (u vᵀ): differentiable in W (twice), u and v constants
         sigma = (matrix * Tensor(u._data[:, None] * v._data[None, :])).sum()
         return weight / sigma
