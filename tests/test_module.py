@@ -114,3 +114,16 @@ def test_a_module_must_call_init_before_assigning():
 
     with pytest.raises(AttributeError, match=r"call Module.__init__\(\)"):
         Broken()
+
+
+def test_a_module_or_parameter_assigned_over_a_plain_value_is_registered_and_seen():
+    owner = nn.Module()
+    layer = nn.Linear(2, 2)
+    owner.layer = layer
+    owner.layer = None          # a plain attribute now
+    assert owner.layer is None and "layer" not in dict(owner.named_children())
+    owner.layer = layer         # registered again, and the plain None no longer hides it
+    assert owner.layer is layer and list(owner.parameters()) == list(layer.parameters())
+    owner.scale = 1.0
+    owner.scale = nn.Parameter(minigen.ones(1))
+    assert isinstance(owner.scale, nn.Parameter) and owner.state_dict()["scale"].shape == (1,)

@@ -57,6 +57,8 @@ class Module:
                                  "before assigning attributes")
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
+        if isinstance(value, (Parameter, Module)):
+            self.__dict__.pop(name, None)   # a plain value of that name would hide the entry
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
