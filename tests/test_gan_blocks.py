@@ -10,7 +10,7 @@ import minigen
 import minigen.nn as nn
 from helpers import to_float64, torch
 from minigen.cli import ema_decay, main
-from minigen.models import GAN, SNGAN
+from minigen.models import DCGAN, GAN, SNGAN, ConditionalGAN
 from minigen.models.augment import diff_augment
 from minigen.models.networks import ProjectionDiscriminator
 from minigen.models.ema import CALIBRATION_BATCHES, CALIBRATION_SIZE, AveragedModule
@@ -140,6 +140,13 @@ def test_eval_forwards_divide_by_the_stored_estimate_and_change_nothing(kind):
     np.testing.assert_allclose(layer.weight.detach().numpy(), weight / sigma, rtol=1e-13)
 
 
+def assert_same_eval_output(ours, theirs, x):
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(f64(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("kind", LAYERS)
 def test_pytorchs_state_dict_loads_and_gives_the_same_eval_output(kind):
     needs_torch()
@@ -147,12 +154,9 @@ def test_pytorchs_state_dict_loads_and_gives_the_same_eval_output(kind):
     x = layer_input(kind)
     for _ in range(3):
         theirs(torch.tensor(x))
-    theirs.eval()
     ours = minigen_layer(kind)
     ours.load_state_dict({key: value.detach() for key, value in theirs.state_dict().items()})
-    ours.eval()
-    np.testing.assert_allclose(ours(f64(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
-                               rtol=1e-12, atol=1e-12)
+    assert_same_eval_output(ours, theirs, x)
 
 
 @pytest.mark.parametrize("kind", LAYERS)
@@ -162,12 +166,9 @@ def test_minigens_state_dict_loads_into_pytorch_with_the_same_eval_output(kind):
     x = layer_input(kind)
     for _ in range(3):
         ours(f64(x))
-    ours.eval()
     theirs = torch_layer(kind)
     theirs.load_state_dict({key: torch.tensor(value) for key, value in numpy_state(ours).items()})
-    theirs.eval()
-    np.testing.assert_allclose(ours(f64(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
-                               rtol=1e-12, atol=1e-12)
+    assert_same_eval_output(ours, theirs, x)
 
 
 @pytest.mark.parametrize("kind", LAYERS)
@@ -557,6 +558,51 @@ def test_the_projection_discriminator_passes_gradcheck_in_x():
     labels = minigen.tensor(np.array([1, 0, 2]))
     x = f64(np.random.default_rng(1).standard_normal((3, 1, 6, 6)), requires_grad=True)
     assert gradcheck(lambda x: model(x, labels), (x,))
+
+
+# --- packing (PacGAN) --------------------------------------------------------------------------------
+
+class PackedGAN(GAN):
+    pack = 3
+
+
+def test_a_packed_discriminator_scores_consecutive_samples_together():
+    minigen.manual_seed(0)
+    model = to_float64(PackedGAN((2,), lr=1e-3))
+    points = np.random.default_rng(0).standard_normal((6, 2))
+    scores = model.score(f64(points)).detach().numpy()
+    assert scores.shape == (2,)
+    expected = model.discriminator(f64(points.reshape(2, 6))).detach().numpy().reshape(2)
+    np.testing.assert_array_equal(scores, expected)
+    # the order within a pack matters to D: it sees the pack side by side, not a set
+    swapped = points[[1, 0, 2, 3, 4, 5]]
+    assert model.score(f64(swapped)).detach().numpy()[0] != scores[0]
+    np.testing.assert_allclose(model.discriminate(f64(points)).detach().numpy(), 1 / (1 + np.exp(-scores)),
+                               rtol=1e-14)   # the BCE loss's probability
+
+
+def test_a_packed_image_discriminator_stacks_the_pack_as_channels():
+    minigen.manual_seed(0)
+    dcgan = type("PackedDCGAN", (DCGAN,), {"pack": 2, "clusters": 0})((1, 28, 28))
+    assert dcgan.discriminator[0].in_channels == 2
+    mlp_gan = type("PackedMLP", (GAN,), {"pack": 2})((1, 28, 28))
+    assert mlp_gan.discriminator[1].in_features == 2 * 784
+    images = minigen.randn(4, 1, 28, 28)
+    assert mlp_gan.discriminate(images).shape == (2,) and dcgan.discriminate(images).shape == (2,)
+
+
+def test_packing_refuses_a_batch_it_cannot_split_and_labels_it_cannot_share():
+    with pytest.raises(ValueError, match="batch of 7 .* packs of 3"):
+        PackedGAN((2,), lr=1e-3).discriminate(minigen.randn(7, 2))
+    with pytest.raises(ValueError, match="pack=2.*label"):
+        type("PackedCGAN", (ConditionalGAN,), {"pack": 2})((1, 28, 28), num_classes=10)
+
+
+def test_a_packed_gan_trains_a_step():
+    minigen.manual_seed(0)
+    model = PackedGAN((2,), lr=1e-3)
+    losses = model.train_step((minigen.randn(12, 2),), 0)
+    assert set(losses) == {"loss_d", "loss_g"} and all(np.isfinite(list(losses.values())))
 
 
 # --- training options ------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ mean(relu(1 − s(real))) + mean(relu(1 + s(fake))) while G maximises mean(s(fak
 
 Options every subclass (and ``minigen train``) can turn on, each measured in docs/samples.md:
 ``augment`` (DiffAugment, augment.py) on everything D sees, ``spectral_norm`` on D's layers,
-an EMA of G's weights for samples (``ema``, ema.py), and separate learning rates for G and D.
+an EMA of G's weights for samples (``ema``, ema.py), separate learning rates for G and D, and
+``pack``: D judges ``pack`` samples at once, all real or all fake (PacGAN, Lin et al., 2018), so
+a generator that repeats itself is caught by the lack of variety within a pack.
 """
 import numpy as np
 
@@ -44,6 +46,7 @@ class GAN(GenerativeModel):
     spectral_norm = False              # spectral normalisation of D's weights
     ema = None                         # decay of G's weight average used for samples, None for none
     clusters = 0                       # self-conditioning on this many k-means clusters (clusters.py)
+    pack = 1                           # samples D judges together (PacGAN); 1: one at a time
 
     def __init__(self, data_shape, lr=2e-4, num_classes=0, lr_g=None, lr_d=None, ema=None, augment=None):
         super().__init__(data_shape, lr, num_classes)
@@ -55,6 +58,9 @@ class GAN(GenerativeModel):
         self.latent_dim = self.image_latent_dim if self.is_image else self.points_latent_dim
         if not self.is_image:
             self.clusters, self.ema, self.spectral_norm = 0, None, False
+        if self.pack > 1 and self.condition_count:
+            raise ValueError(f"{self.name}: packing (pack={self.pack}) would need one label per pack; "
+                             "labels and clusters give one per sample")
         if self.clusters:   # filled by ``prepare`` from the training data, saved with the model
             self.register_buffer("cluster_centroids", minigen.zeros(self.clusters, self.data_size))
             self.register_buffer("cluster_shares", minigen.zeros(self.clusters))
@@ -68,31 +74,30 @@ class GAN(GenerativeModel):
         self._calibrated_at = None   # the average's update count its BatchNorm statistics fit
 
     def build_networks(self):
-        head = [nn.Sigmoid()] if self.sigmoid else []
+        """G and D; D outputs raw scores (``score``), to which ``discriminate`` applies the Sigmoid."""
         if self.convolutional:
             if self.data_shape[1:] != (28, 28):
                 raise ValueError(f"{self.name}: the convolutional networks are for 28 × 28 images, "
                                  f"not {self.data_shape}")
             channels, (width_g, width_d) = self.data_shape[0], self.widths
             generator = dcgan_generator(self.latent_dim + self.condition_count, channels, width_g)
-            if not self.condition_count:
+            if not self.condition_count:   # a pack enters D as one image of pack × channels
                 return radford_init_(generator), radford_init_(dcgan_discriminator(
-                    channels, width_d, self.discriminator_batch_norm, self.sigmoid))
+                    self.pack * channels, width_d, self.discriminator_batch_norm, sigmoid=False))
             # the projection discriminator keeps the layers' default initialisation (as measured)
-            features, feature_dim = dcgan_features(channels, width_d, self.discriminator_batch_norm)
-            return radford_init_(generator), ProjectionDiscriminator(features, feature_dim,
-                                                                     self.condition_count, self.sigmoid)
+            features, feature_dim = dcgan_features(self.pack * channels, width_d, self.discriminator_batch_norm)
+            return radford_init_(generator), ProjectionDiscriminator(features, feature_dim, self.condition_count)
         if self.is_image:   # W1: (N, 64) → 256 → 512 → 1024 → (N, 784) → (N, 1, 28, 28)
             generator = mlp([self.latent_dim + self.condition_count, 256, 512, 1024, self.data_size],
                             lambda: nn.LeakyReLU(0.01), nn.Tanh(), nn.Unflatten(1, self.data_shape))
-            features = nn.Sequential(nn.Flatten(), *mlp([self.data_size, 1024, 512, 256],
+            features = nn.Sequential(nn.Flatten(), *mlp([self.pack * self.data_size, 1024, 512, 256],
                                                         lambda: nn.LeakyReLU(0.01), nn.LeakyReLU(0.01)))
             if self.condition_count:
-                return generator, ProjectionDiscriminator(features, 256, self.condition_count, self.sigmoid)
-            return generator, nn.Sequential(*features, nn.Linear(256, 1), *head)
+                return generator, ProjectionDiscriminator(features, 256, self.condition_count)
+            return generator, nn.Sequential(*features, nn.Linear(256, 1))
         if self.condition_count:
             raise ValueError(f"{self.name}: conditioning (labels or clusters) is for images")
-        return points_generator(self.latent_dim), points_discriminator(*head)
+        return points_generator(self.latent_dim), points_discriminator(inputs=2 * self.pack)
 
     @property
     def condition_count(self):
@@ -167,9 +172,22 @@ class GAN(GenerativeModel):
         return minigen.tensor(labels, device=self.device)
 
     def discriminate(self, x, labels=None):
-        """One score per sample, shape (N,); in training, of the augmented ``x``."""
+        """What the losses take: D's probability that ``x`` is real (the BCE loss) or its score
+        (the others), per sample or pack (``score``)."""
+        scores = self.score(x, labels)
+        return scores.sigmoid() if self.sigmoid else scores
+
+    def score(self, x, labels=None):
+        """D's raw output, shape (N,), or per pack of ``pack`` consecutive samples (N / pack,):
+        the logit of its probability for the BCE loss, the score itself for the others. In
+        training, of the augmented ``x``."""
         if self.augment and self.training:
             x = diff_augment(x, self.augment)
+        if self.pack > 1:   # (N, C, ...) → (N / pack, pack × C, ...): the pack side by side
+            if len(x) % self.pack:
+                raise ValueError(f"{self.name}: a batch of {len(x)} does not split into packs of "
+                                 f"{self.pack}; choose a batch size divisible by {self.pack}")
+            x = x.reshape(len(x) // self.pack, self.pack * x.shape[1], *x.shape[2:])
         return self.discriminator(*self.discriminator_arguments(x, labels)).reshape(len(x))
 
     def discriminator_arguments(self, x, labels):
@@ -232,6 +250,6 @@ def points_generator(latent_dim, width=256):
     return mlp([latent_dim, width, width, width, 2], nn.ReLU)
 
 
-def points_discriminator(*output, width=256):
-    """(N, 2) points → three hidden LeakyReLU(0.2) layers → (N, 1) scores, then ``output``."""
-    return mlp([2, width, width, width, 1], lambda: nn.LeakyReLU(0.2), *output)
+def points_discriminator(width=256, inputs=2):
+    """(N, inputs) points (2, or 2 × pack) → three hidden LeakyReLU(0.2) layers → (N, 1) scores."""
+    return mlp([inputs, width, width, width, 1], lambda: nn.LeakyReLU(0.2))

@@ -62,20 +62,18 @@ class ProjectionDiscriminator(nn.Module):
     """D(x, y) = ψ(φ(x)) + ⟨e(y), φ(x)⟩ (Miyato & Koyama, 2018) for features φ(x) of
     ``feature_dim`` entries, ψ a linear layer and e a learned embedding of the ``num_classes``
     labels: the label does not enter D's input but decides which direction of the features
-    counts as real, so D judges "a real example *of class y*". Then a Sigmoid if ``sigmoid``."""
+    counts as real, so D judges "a real example *of class y*". The output is a raw score."""
 
-    def __init__(self, features, feature_dim, num_classes, sigmoid=False):
+    def __init__(self, features, feature_dim, num_classes):
         super().__init__()
         self.features = features
         self.score = nn.Linear(feature_dim, 1)                   # ψ
         self.embedding = nn.Embedding(num_classes, feature_dim)  # e
         nn.init.normal_(self.embedding.weight, 0.0, 0.02)        # the projection starts small
-        self.sigmoid = sigmoid
 
     def forward(self, x, labels):
         phi = self.features(x).reshape(len(x), -1)
-        score = self.score(phi).reshape(len(x)) + (self.embedding(labels) * phi).sum(dim=1)
-        return score.sigmoid() if self.sigmoid else score
+        return self.score(phi).reshape(len(x)) + (self.embedding(labels) * phi).sum(dim=1)
 
 
 def spectral_normalized(module):
