@@ -5,6 +5,7 @@
     minigen train dcgan --resume --steps 4000  # continue a run, possibly for longer
     minigen eval runs/dcgan-digits/checkpoint.npz       # every quality figure that fits
     minigen sample runs/dcgan-digits/checkpoint.npz --count 100
+    minigen sample runs/gan-ring8/checkpoint.npz --refine drs   # the samples D believes
     minigen interpolate runs/dcgan-digits/checkpoint.npz
     minigen bench --only w2,w3                 # W1-W4 training iterations beside PyTorch
     minigen list
@@ -21,6 +22,7 @@ from .autograd import no_grad
 from .data.catalog import DATASETS, data_kind, spread
 from .models import MODELS
 from .models.base import evaluating
+from .models.refine import REFINERS, rejection_sample
 from .tensor import Tensor
 from .files import atomic_write
 from .train import TrainConfig, draw_samples, evaluate, load_run, train
@@ -76,8 +78,9 @@ def train_command(args):
 
 def eval_command(args):
     model, source, config = load_run(args.checkpoint)
-    figures = evaluate(model, source, count=args.count, seeds=args.seeds)
-    print(f"{config.model} on {config.data}, {args.checkpoint}:")
+    figures = evaluate(model, source, count=args.count, seeds=args.seeds, refine=args.refine)
+    print(f"{config.model} on {config.data}, {args.checkpoint}"
+          + (f", samples refined by {args.refine}:" if args.refine else ":"))
     print("\n".join(report(figures)))
     if args.json:
         with atomic_write(args.json) as file:
@@ -106,6 +109,9 @@ def report(figures):
         if "label_accuracy" in digits:
             lines.append(f"  label accuracy (%)              {100 * digits['label_accuracy']:10.1f}   "
                          "samples the classifier reads as the digit asked for")
+    if "refined" in figures:
+        lines.append(f"  {figures['refined']['method']} kept (%)                   "
+                     f"{100 * figures['refined']['kept']:10.1f}   of the generator's draws")
     return lines
 
 
@@ -126,9 +132,13 @@ def sample_command(args):
                              f"got {args.label}")
         labels = [args.label]
     with random.fork_rng(args.seed), evaluating(model):
-        samples = model.sample(args.count, *labels)
+        if args.refine:
+            samples, kept = rejection_sample(model, args.count)
+        else:
+            samples = model.sample(args.count, *labels)
     draw_samples(samples, model, source, out)
-    print(f"{args.count} samples of {config.model} written to {out}")
+    print(f"{args.count} samples of {config.model} written to {out}"
+          + (f" ({args.refine} kept {100 * kept:.1f} % of the draws)" if args.refine else ""))
     return 0
 
 
@@ -213,6 +223,7 @@ def _parser():
     scores.add_argument("--count", type=positive, default=2500, help="samples per seed (default 2500)")
     scores.add_argument("--seeds", type=positive, default=5, help="seeds for the toy metrics (default 5)")
     scores.add_argument("--json", help="also write the figures to this JSON file")
+    add_refine_option(scores)
 
     for name, function, help in (
             ("sample", sample_command, "draw samples from a trained model into a PNG"),
@@ -224,6 +235,7 @@ def _parser():
         if name == "sample":
             sub.add_argument("--count", type=positive, default=64)
             sub.add_argument("--label", type=int, help="a conditional model's class to draw (0-9)")
+            add_refine_option(sub)
         else:
             sub.add_argument("--rows", type=positive, default=8)
             sub.add_argument("--columns", type=positive, default=10)
@@ -232,3 +244,9 @@ def _parser():
                                 "W1-W4 beside PyTorch, or profile where minigen's time goes"))
     command("list", list_command, "the models and datasets, with their defaults")
     return parser
+
+
+def add_refine_option(parser):
+    parser.add_argument("--refine", choices=REFINERS,
+                        help="keep only the samples the discriminator believes: drs, discriminator "
+                             "rejection sampling (GANs trained with the BCE loss)")

@@ -1,7 +1,8 @@
-"""Pictures of a run: sample grids, 2D scatter plots, loss curves, all written as PNG.
+"""Pictures of a run: sample grids, 2D scatter and density plots, loss curves (PNG), and the
+animation of a run's pictures (GIF).
 
-Every function takes NumPy arrays and a path and writes the file atomically, so an image
-being viewed while training never shows up half-written.
+Every function takes NumPy arrays (or picture files) and a path and writes the file
+atomically, so an image being viewed while training never shows up half-written.
 """
 import io
 
@@ -48,18 +49,65 @@ def save_reconstructions(originals, reconstructions, path, nrow=8, value_range=(
     save_image_grid(pairs.reshape(-1, *originals.shape[1:]), path, nrow, value_range)
 
 
-def save_scatter(points, path, reference=None, title=None):
-    """2D samples (blue) over reference points (grey), e.g. generated over real data."""
+def save_scatter(points, path, reference=None, title=None, modes=None, limits=None):
+    """2D samples (blue) over reference points (grey), e.g. generated over real data, with the
+    ``modes`` (K, 2) of the data marked and the axes fixed to ``limits`` ((low, high) for both)
+    if given, so that pictures of one run line up frame by frame."""
     figure = new_figure(figsize=(5, 5))
     axes = figure.subplots()
     if reference is not None:
         axes.scatter(*np.asarray(reference).T, s=2, c="0.7", label="data")
     axes.scatter(*np.asarray(points).T, s=2, c="tab:blue", label="samples")
+    _finish_plane(axes, title, modes, limits)
+    legend = axes.legend(loc="upper right")
+    for handle in legend.legend_handles:
+        handle.set_sizes([20])   # the points' own size (2) would hardly show
+    save_figure(figure, path)
+
+
+def save_density(points, path, title=None, modes=None, limits=None, bins=200):
+    """The density of many 2D ``points`` as a histogram in log scale, ``modes`` marked."""
+    from matplotlib.colors import LogNorm
+    points = np.asarray(points)
+    limits = limits or (points.min(), points.max())
+    figure = new_figure(figsize=(5.6, 5))
+    axes = figure.subplots()
+    counts, _, _, image = axes.hist2d(*points.T, bins=bins, range=[limits, limits], norm=LogNorm(),
+                                      cmap="magma")
+    figure.colorbar(image, ax=axes, label=f"samples per bin (of {len(points):,})")
+    _finish_plane(axes, title, modes, limits)
+    save_figure(figure, path)
+
+
+def _finish_plane(axes, title, modes, limits):
+    if modes is not None:
+        axes.scatter(*np.asarray(modes).T, marker="x", s=30, c="tab:red", label="modes")
+    if limits is not None:
+        axes.set_xlim(limits)
+        axes.set_ylim(limits)
     axes.set_aspect("equal")
-    axes.legend(loc="upper right", markerscale=4)
     if title:
         axes.set_title(title)
-    save_figure(figure, path)
+
+
+def save_animation(frames, path, seconds_per_frame=0.25, hold_last=2.0):
+    """A looping GIF of the picture files ``frames`` in order (padded with white to the largest),
+    the last held ``hold_last`` seconds."""
+    pictures = [Image.open(frame).convert("RGB") for frame in frames]
+    if not pictures:
+        raise ValueError(f"save_animation: no frames for {path}")
+    size = tuple(max(picture.size[i] for picture in pictures) for i in (0, 1))
+    padded = []
+    for picture in pictures:
+        canvas = Image.new("RGB", size, "white")
+        canvas.paste(picture, (0, 0))
+        padded.append(canvas)
+    durations = [int(1000 * seconds_per_frame)] * (len(padded) - 1) + [int(1000 * hold_last)]
+    buffer = io.BytesIO()
+    padded[0].save(buffer, format="GIF", save_all=True, append_images=padded[1:], duration=durations,
+                   loop=0)
+    with atomic_write(path) as file:
+        file.write(buffer.getvalue())
 
 
 def save_loss_curves(history, path, smoothing=50):

@@ -35,10 +35,12 @@ from .data.catalog import data_kind, load_dataset, spread
 from .files import atomic_write, remove_leftovers
 from .models import GAN, get_model
 from .models.base import evaluating
+from .models.refine import check_refinable, rejection_sample
 
 CHECKPOINT = "checkpoint.npz"
 GAN_OPTIONS = ("lr_g", "lr_d", "ema", "augment")   # TrainConfig fields passed to a GAN's constructor
 PICTURE_SEED = 1234    # one fixed noise for every picture of a run, so they show progress
+DENSITY_SAMPLES = 100_000   # in a 2D run's density.png
 
 
 class TrainingDiverged(RuntimeError):
@@ -128,6 +130,7 @@ def train(config, resume=False, progress=True, on_step=None):
     run = Run(config, model, source, out)
     if saved is not None:
         run.restore(saved)
+    run.drop_frames_after(run.step)
 
     batches = loader.stream(run.step)
     with _StopOnSignal() as stop, tqdm(total=total, initial=run.step, desc=config.model,
@@ -158,7 +161,7 @@ def train(config, resume=False, progress=True, on_step=None):
                 bar.write(f"stopped at step {run.step}; continue with --resume")
                 return None
     run.save_checkpoint()
-    run.save_pictures()
+    run.save_final_pictures()
     return run.finish()
 
 
@@ -207,7 +210,32 @@ class Run:
                 pictures["reconstructions"] = (original, model.reconstruct(original.to(model.device)))
         for kind, picture in pictures.items():
             path = self.out / (f"{kind}.png" if name is None else f"{kind}/{name}.png")
-            self._draw(picture, path, f"{self.config.model} on {self.config.data}, step {self.step}")
+            self._draw(picture, path, self._title())
+
+    def save_final_pictures(self):
+        """The last pictures; ``samples.gif``, the animation of every picture of the samples
+        over the run; and for 2D points ``density.png``, the density of 100,000 samples."""
+        self.save_pictures()
+        if not self.model.can_sample:
+            return
+        frames = sorted(frame for frame in self.out.glob("samples/step_*.png") if _frame_step(frame) < self.step)
+        plots.save_animation(frames + [self.out / "samples.png"], self.out / "samples.gif")
+        if self.source.kind == "points":
+            with random.fork_rng(PICTURE_SEED), evaluating(self.model), no_grad():
+                points = self.model.sample(DENSITY_SAMPLES).cpu().numpy()
+            plots.save_density(points, self.out / "density.png", f"{self._title()}\n{DENSITY_SAMPLES:,} samples",
+                               *plane_marks(self.source))
+
+    def drop_frames_after(self, step):
+        """Delete the pictures of steps after ``step``: left by a run stopped before its checkpoint
+        caught up (or by an earlier run in this directory), they do not belong in this one's
+        animation."""
+        for frame in self.out.glob("*/step_*.png"):
+            if _frame_step(frame) > step:
+                frame.unlink()
+
+    def _title(self):
+        return f"{self.config.model} on {self.config.data}, step {self.step}"
 
     def _draw(self, picture, path, title):
         if isinstance(picture, tuple) and self.source.kind == "image":
@@ -244,10 +272,22 @@ def picture_count(model, source):
 def draw_samples(samples, model, source, path, title=None):
     """A grid of images, or 2-D points scattered over held-out data, written to ``path``."""
     if source.kind == "points":
-        plots.save_scatter(samples.cpu().numpy(), path, spread(source.held_out, 2000)[0].numpy(), title)
+        plots.save_scatter(samples.cpu().numpy(), path, spread(source.held_out, 2000)[0].numpy(), title,
+                           *plane_marks(source))
     else:
         columns = len(samples) // model.num_classes if model.conditional else None
         plots.save_image_grid(samples.cpu().numpy(), path, nrow=columns, value_range=model.image_range)
+
+
+def plane_marks(source):
+    """The modes of a 2D dataset (None if it has none) and the axis limits its pictures share:
+    the held-out data's extent and a quarter more."""
+    extent = 1.25 * float(np.abs(source.held_out.tensors[0].numpy()).max())
+    return getattr(source.distribution, "means", None), (-extent, extent)
+
+
+def _frame_step(path):
+    return int(path.stem.removeprefix("step_"))
 
 
 def set_lr(model, lr):
@@ -258,7 +298,7 @@ def set_lr(model, lr):
 
 
 @no_grad()
-def evaluate(model, source, count=2500, seeds=5):
+def evaluate(model, source, count=2500, seeds=5, refine=None):
     """Every quality figure that fits the model, as a JSON-ready dict:
 
     - ``held_out``: the model's own figures on held-out data (the VAE's negative ELBO, an
@@ -267,7 +307,21 @@ def evaluate(model, source, count=2500, seeds=5):
       seeds, as mean and standard error;
     - ``digits``: on images, the classifier's figures for ``count`` samples (FCD beside the floor
       of real digits, classifier score, class histogram).
+
+    With ``refine="drs"`` the samples are those discriminator rejection sampling keeps
+    (models/refine.py), and ``refined`` gives the share of draws it kept.
     """
+    if refine is not None:
+        check_refinable(model)
+    kept = []   # DRS's share of draws kept, per call
+
+    def draw(count, labels=None):
+        if refine is None:
+            return _samples(model, count, labels)
+        samples, share = rejection_sample(model, count)
+        kept.append(share)
+        return samples.cpu().numpy()
+
     with evaluating(model), random.fork_rng(PICTURE_SEED):   # the same draws at every evaluation
         figures = {"held_out": model.evaluate(tuple(t.to(model.device) for t in source.held_out.tensors))}
         if not model.can_sample:
@@ -275,16 +329,18 @@ def evaluate(model, source, count=2500, seeds=5):
         if getattr(source.distribution, "means", None) is not None:
             def generate(n, seed):
                 with random.fork_rng(seed):
-                    return model.sample(n).cpu().numpy()
+                    return draw(n)
             estimates = metrics.evaluate_toy(generate, source.distribution, n=count, seeds=seeds)
             figures["toy"] = {name: estimate._asdict() for name, estimate in estimates.items()}
         elif source.kind == "image":
             labels = np.arange(count) % model.num_classes if model.conditional else None
-            images = _samples(model, count, labels)
+            images = draw(count, labels)
             figures["digits"] = metrics.digit_metrics(images, model.image_range)
             if model.conditional:   # the share of samples the classifier reads as the digit asked for
                 figures["digits"]["label_accuracy"] = metrics.label_accuracy(images, labels,
                                                                              model.image_range)
+    if kept:
+        figures["refined"] = {"method": refine, "kept": float(np.mean(kept))}
     return figures
 
 

@@ -10,7 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from minigen import checkpoint
+from PIL import Image
+
+from minigen import checkpoint, plots
 from minigen.checkpoint import CheckpointError
 from minigen.cli import main
 from minigen.models import GAN, MODELS
@@ -53,6 +55,50 @@ def test_a_run_writes_pictures_curves_metrics_and_a_checkpoint(tmp_path):
     assert set(toy) == {"high_quality", "modes", "modes_1pct", "reverse_kl"}
     assert all(math.isfinite(value["mean"]) and value["stderr"] >= 0 for value in toy.values())
     assert not [f for f in os.listdir(run) if f.endswith(".tmp")]
+
+
+def gif_frames(path):
+    with Image.open(path) as animation:
+        assert animation.format == "GIF"
+        frames = []
+        for index in range(animation.n_frames):
+            animation.seek(index)
+            frames.append(np.asarray(animation.convert("RGB")))
+        return frames
+
+
+@pytest.mark.parametrize("model, data", [("gan", "ring8"), ("dcgan", "digits")])
+def test_a_run_animates_its_samples_one_frame_per_picture(tmp_path, model, data):
+    train(config(tmp_path, model=model, data=data, steps=10), progress=False)
+    run = tmp_path / "run"
+    frames = gif_frames(run / "samples.gif")
+    assert len(frames) == 3   # steps 4 and 8, then the final samples.png (step 10)
+    with Image.open(run / "samples.png") as last:   # the last frame is samples.png, up to GIF's 256 colours
+        difference = np.abs(frames[-1][:last.height, :last.width].astype(int) - np.asarray(last.convert("RGB")))
+    assert difference.mean() < 0.5
+    assert (run / "density.png").exists() == (data == "ring8")
+
+
+def test_the_animation_of_a_resumed_run_continues_it(tmp_path):
+    train(config(tmp_path, steps=6), progress=False)
+    (tmp_path / "run" / "samples" / "step_000012.png").write_bytes(b"left by a run that was never checkpointed")
+    train(config(tmp_path, steps=12), resume=True, progress=False)
+    frames = gif_frames(tmp_path / "run" / "samples.gif")
+    assert len(frames) == 3   # steps 4 and 8 (written before and after the resume), then step 12
+    assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == [
+        "step_000004.png", "step_000008.png", "step_000012.png"]   # the stale step 12 redrawn
+    train(config(tmp_path, "whole", steps=12), progress=False)
+    np.testing.assert_array_equal(frames[1], gif_frames(tmp_path / "whole" / "samples.gif")[1])
+
+
+def test_the_density_picture_is_drawn_from_many_samples_with_the_modes_marked(tmp_path, monkeypatch):
+    drawn = {}
+    monkeypatch.setattr(plots, "save_density", lambda points, path, title, modes, limits:
+                        drawn.update(points=points, modes=modes, limits=limits))
+    train(config(tmp_path, steps=2), progress=False)
+    assert drawn["points"].shape == (100_000, 2) and drawn["modes"].shape == (8, 2)
+    low, high = drawn["limits"]
+    assert low < drawn["modes"].min() and drawn["modes"].max() < high
 
 
 def interrupt_at(monkeypatch, step):
