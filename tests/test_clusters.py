@@ -5,7 +5,7 @@ import numpy as np
 import minigen
 from minigen import checkpoint
 from minigen.cli import main
-from minigen.models import DCGAN
+from minigen.models import DCGAN, GAN
 from minigen.models.clusters import kmeans, nearest_centroid
 from minigen.data.catalog import load_dataset
 
@@ -83,3 +83,31 @@ def test_a_checkpoint_from_before_the_clusters_names_the_keys_it_lacks(tmp_path,
     assert main(["eval", str(out / "checkpoint.npz")]) == 1
     message = capsys.readouterr().err
     assert "does not fit dcgan" in message and "cluster_centroids" in message
+
+
+class ClusteredPointsGAN(GAN):
+    points_recipe = {**GAN.points_recipe, "clusters": 12}
+
+
+def test_on_points_the_clusters_find_the_modes_and_condition_both_networks():
+    minigen.manual_seed(0)
+    model = ClusteredPointsGAN((2,), lr=1e-3)
+    source = load_dataset("ring8")
+    model.prepare(source.train)
+    centroids = model.cluster_centroids.numpy()
+    # 12 clusters of 8 well-separated modes: every centroid lies near a mode, every mode has one
+    distances = np.linalg.norm(centroids[:, None] - source.distribution.means[None], axis=2)
+    assert np.all(distances.min(axis=1) < 5 * source.distribution.std)
+    assert len(set(distances.argmin(axis=1))) == 8
+    assert model.generator[0].in_features == model.latent_dim + 12
+    points = source.train.tensors[0][:64]
+    losses = model.train_step((points,), 0)
+    assert all(np.isfinite(list(losses.values())))
+    assert model.sample(10).shape == (10, 2)
+
+
+def test_points_keep_their_own_recipe_whatever_the_images_use():
+    image_recipe = type("ImageRecipe", (GAN,), {"clusters": 20, "ema": 0.999, "spectral_norm": True})
+    on_points = image_recipe((2,))
+    assert on_points.clusters == 0 and on_points.generator_ema is None and not on_points.spectral_norm
+    assert image_recipe((1, 28, 28)).clusters == 20

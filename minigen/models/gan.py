@@ -42,10 +42,11 @@ class GAN(GenerativeModel):
     widths = (64, 32)                  # the convolutional G's and D's base widths (half W2's)
     loss = "bce"                       # or "hinge"
     augment = ""                       # DiffAugment policy for D's inputs, "" for none
-    # on images only (the toy mixtures keep their measured recipes):
     spectral_norm = False              # spectral normalisation of D's weights
     ema = None                         # decay of G's weight average used for samples, None for none
     clusters = 0                       # self-conditioning on this many k-means clusters (clusters.py)
+    # what differs on the 2-D toy data, where each technique was measured apart from the images
+    points_recipe = {"spectral_norm": False, "ema": None, "clusters": 0}
     pack = 1                           # samples D judges together (PacGAN); 1: one at a time
 
     def __init__(self, data_shape, lr=2e-4, num_classes=0, lr_g=None, lr_d=None, ema=None, augment=None):
@@ -57,7 +58,8 @@ class GAN(GenerativeModel):
             check_policy(self.augment)   # a typo fails now, not at the first step
         self.latent_dim = self.image_latent_dim if self.is_image else self.points_latent_dim
         if not self.is_image:
-            self.clusters, self.ema, self.spectral_norm = 0, None, False
+            for name, value in self.points_recipe.items():
+                setattr(self, name, value)
         if self.pack > 1 and self.condition_count:
             raise ValueError(f"{self.name}: packing (pack={self.pack}) would need one label per pack; "
                              "labels and clusters give one per sample")
@@ -95,9 +97,11 @@ class GAN(GenerativeModel):
             if self.condition_count:
                 return generator, ProjectionDiscriminator(features, 256, self.condition_count)
             return generator, nn.Sequential(*features, nn.Linear(256, 1))
+        generator = points_generator(self.latent_dim + self.condition_count)
         if self.condition_count:
-            raise ValueError(f"{self.name}: conditioning (labels or clusters) is for images")
-        return points_generator(self.latent_dim), points_discriminator(inputs=2 * self.pack)
+            return generator, ProjectionDiscriminator(points_features(2 * self.pack), POINTS_WIDTH,
+                                                      self.condition_count)
+        return generator, nn.Sequential(*points_features(2 * self.pack), nn.Linear(POINTS_WIDTH, 1))
 
     @property
     def condition_count(self):
@@ -245,11 +249,16 @@ class GAN(GenerativeModel):
         return None
 
 
-def points_generator(latent_dim, width=256):
-    """z (N, latent_dim) → three hidden ReLU layers → (N, 2) points."""
-    return mlp([latent_dim, width, width, width, 2], nn.ReLU)
+POINTS_WIDTH = 256   # of the toy networks' hidden layers
 
 
-def points_discriminator(width=256, inputs=2):
-    """(N, inputs) points (2, or 2 × pack) → three hidden LeakyReLU(0.2) layers → (N, 1) scores."""
-    return mlp([inputs, width, width, width, 1], lambda: nn.LeakyReLU(0.2))
+def points_generator(inputs):
+    """z (N, inputs) (a cluster's one-hot code appended when self-conditioned) → three hidden
+    ReLU layers → (N, 2) points."""
+    return mlp([inputs, POINTS_WIDTH, POINTS_WIDTH, POINTS_WIDTH, 2], nn.ReLU)
+
+
+def points_features(inputs):
+    """D's body on points: (N, inputs) (2, or 2 × pack) → three LeakyReLU(0.2) layers → (N, 256);
+    a linear layer (or a projection) makes the score."""
+    return mlp([inputs, POINTS_WIDTH, POINTS_WIDTH, POINTS_WIDTH], lambda: nn.LeakyReLU(0.2), nn.LeakyReLU(0.2))
