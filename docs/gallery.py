@@ -5,7 +5,8 @@
 Each entry runs ``minigen train MODEL`` (its default data and steps, or ``--data DATA``) into
 ``DIR/MODEL[-DATA]``; its samples (or reconstructions) are copied to ``docs/MODEL[-DATA].png``
 and the command, the time and the quality figures go into ``docs/gallery.json``, which the
-README's table quotes. With ``--seeds N`` the digit models also train with seeds 1 .. N−1 and
+README's table quotes; a 2-D run's density picture and animation go beside it
+(``docs/MODEL[-DATA]-density.png`` and ``.gif``). With ``--seeds N`` the digit models also train with seeds 1 .. N−1 and
 the record gains the FCD's mean and standard error over the N runs (the picture and the other
 figures stay seed 0's).
 ``--keep --reevaluate`` recomputes the figures of finished runs from their checkpoints
@@ -51,9 +52,15 @@ def main():
                 run(command + ["--seed", str(seed)], Path(args.runs) / f"{stem}-seed{seed}", args)["digits"]["fcd"]
                 for seed in range(1, args.seeds)]
             metrics["digits"]["fcd_seeds"] = scores
-        picture = "samples.png" if (Path(args.runs) / stem / "samples.png").exists() else "reconstructions.png"
-        shutil.copyfile(Path(args.runs) / stem / picture, DOCS / f"{stem}.png")
-        records[entry] = {"command": " ".join(command), "picture": f"docs/{stem}.png", **metrics}
+        run_dir = Path(args.runs) / stem
+        picture = "samples.png" if (run_dir / "samples.png").exists() else "reconstructions.png"
+        shutil.copyfile(run_dir / picture, DOCS / f"{stem}.png")
+        extras = {}   # a 2-D run's density picture and animation (the digits' GIFs are large)
+        for kind, name, suffix in (("density", "density.png", "-density.png"), ("animation", "samples.gif", ".gif")):
+            if (run_dir / "density.png").exists():
+                shutil.copyfile(run_dir / name, DOCS / f"{stem}{suffix}")
+                extras[kind] = f"docs/{stem}{suffix}"
+        records[entry] = {"command": " ".join(command), "picture": f"docs/{stem}.png", **extras, **metrics}
         record_path.write_text(json.dumps(records, indent=2) + "\n")
         print(f"{entry}: {metrics['seconds']:.0f} s, {quality(metrics)}")
 
@@ -79,8 +86,13 @@ def table(records):
         record = records[name]
         rows.append(f"| {name.partition(':')[0]} | `{record['command']}` | {record['data']} | {record['steps']} | "
                     f"{record['seconds'] / 60:.1f} min | {quality(record)} | "
-                    f"![{name}]({record['picture']}) |")
+                    f"![{name}]({record['picture']}){extra_links(record)} |")
     return "\n".join(rows)
+
+
+def extra_links(record):
+    links = [f"[{kind}]({record[kind]})" for kind in ("density", "animation") if kind in record]
+    return "<br>" + " · ".join(links) if links else ""
 
 
 def quality(record):

@@ -34,7 +34,7 @@ class GAN(GenerativeModel):
     name = "gan"
     default_data = "ring8"   # on the digits, W1's MLPs collapse to a few modes (use dcgan)
     defaults = {"steps": 3000, "batch_size": 64, "lr": 2e-4}
-    points_defaults = {"batch_size": 256, "lr": 1e-3}
+    points_defaults = {"steps": 10000, "batch_size": 256, "lr": 1e-3}
     betas = (0.5, 0.999)   # Radford et al.'s Adam settings, also W1's
     image_latent_dim, points_latent_dim = 64, 8
     convolutional = False              # DCGAN's networks (28 × 28 images) instead of MLPs
@@ -46,7 +46,8 @@ class GAN(GenerativeModel):
     ema = None                         # decay of G's weight average used for samples, None for none
     clusters = 0                       # self-conditioning on this many k-means clusters (clusters.py)
     # what differs on the 2-D toy data, where each technique was measured apart from the images
-    points_recipe = {"spectral_norm": False, "ema": None, "clusters": 0}
+    # (docs/toy.md): self-conditioning on 50 clusters, and the learning rate decayed to 0
+    points_recipe = {"spectral_norm": False, "ema": None, "clusters": 50, "lr_decay": True}
     pack = 1                           # samples D judges together (PacGAN); 1: one at a time
 
     def __init__(self, data_shape, lr=2e-4, num_classes=0, lr_g=None, lr_d=None, ema=None, augment=None):
