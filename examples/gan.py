@@ -3,9 +3,12 @@
 A GAN is two networks in a game: the discriminator D learns to tell data from the
 generator's samples, the generator G learns to fool it. ``model.train_step`` runs one round
 (a D step on real and fake, then a G step through the updated D); this script feeds it
-batches and measures the result with the toy metrics of shared/EVALUATION.md.
+batches and measures the result with the toy metrics of shared/EVALUATION.md. The model first
+clusters the data (``model.prepare``): on the toys it conditions both networks on 50 k-means
+clusters and draws a cluster by its share when it samples, so that the generator never has to
+bridge two modes (docs/toy.md).
 
-    python examples/gan.py [--steps 3000] [--out gan-ring8.png]
+    python examples/gan.py [--steps 10000] [--out gan-ring8.png]
 """
 import argparse
 
@@ -14,16 +17,20 @@ from minigen.data import DataLoader, TOY, toy_dataset
 from minigen.metrics import toy_metrics
 from minigen.models import GAN
 from minigen.plots import save_scatter
+from minigen.train import set_lr
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-parser.add_argument("--steps", type=int, default=3000)
+parser.add_argument("--steps", type=int, default=10000)
 parser.add_argument("--out", default="gan-ring8.png")
 args = parser.parse_args()
 
 minigen.manual_seed(0)
-data = DataLoader(toy_dataset("ring8"), batch_size=256, shuffle=True, drop_last=True)
+train = toy_dataset("ring8")
+data = DataLoader(train, batch_size=256, shuffle=True, drop_last=True)
 model = GAN(data_shape=(2,), lr=1e-3)
+model.prepare(train)
 for step, batch in zip(range(args.steps), data.stream()):
+    set_lr(model, 1e-3 * (1 - step / args.steps))   # linear decay: the samples settle on the modes
     losses = model.train_step(batch, step)
     if step % 500 == 0:
         print(f"step {step:5d}  " + "  ".join(f"{k} {v:.3f}" for k, v in losses.items()))

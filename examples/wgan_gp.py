@@ -22,8 +22,10 @@ parser.add_argument("--out", default="wgan-gp-ring8.png")
 args = parser.parse_args()
 
 minigen.manual_seed(0)
-data = DataLoader(toy_dataset("ring8"), batch_size=256, shuffle=True, drop_last=True)
+train = toy_dataset("ring8")
+data = DataLoader(train, batch_size=256, shuffle=True, drop_last=True)
 model = WGANGP(data_shape=(2,), lr=1e-3)
+model.prepare(train)   # the k-means clusters it conditions on, as gan (examples/gan.py)
 for step, batch in zip(range(args.steps), data.stream()):
     set_lr(model, 1e-3 * (1 - step / args.steps))   # linear decay: the samples settle on the modes
     losses = model.train_step(batch, step)

@@ -109,5 +109,6 @@ def test_on_points_the_clusters_find_the_modes_and_condition_both_networks():
 def test_points_keep_their_own_recipe_whatever_the_images_use():
     image_recipe = type("ImageRecipe", (GAN,), {"clusters": 20, "ema": 0.999, "spectral_norm": True})
     on_points = image_recipe((2,))
-    assert on_points.clusters == 0 and on_points.generator_ema is None and not on_points.spectral_norm
+    assert on_points.clusters == GAN.points_recipe["clusters"] == 50 and on_points.lr_decay
+    assert on_points.generator_ema is None and not on_points.spectral_norm
     assert image_recipe((1, 28, 28)).clusters == 20

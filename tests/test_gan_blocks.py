@@ -564,6 +564,7 @@ def test_the_projection_discriminator_passes_gradcheck_in_x():
 
 class PackedGAN(GAN):
     pack = 3
+    points_recipe = {**GAN.points_recipe, "clusters": 0}   # packs take no per-sample labels
 
 
 def test_a_packed_discriminator_scores_consecutive_samples_together():

@@ -174,13 +174,17 @@ def test_wgan_gp_weighs_its_penalty_as_the_paper_on_images_and_the_toy_script_on
     assert build(WGANGP, "points").penalty_weight == 0.1
 
 
+class UnconditionedWGANGP(WGANGP):
+    points_recipe = {**WGANGP.points_recipe, "clusters": 0}   # plain MLPs, as PyTorch's copy
+
+
 def test_a_wgan_gp_generator_step_matches_pytorch():
     """One critic step and one generator step (step 4 of n_critic = 5), number for number, in
     float64. Adam's first step, lr g / (|g| + eps), turns an error δ in a gradient into up to
     lr δ / eps = 1e5 δ, all of the step where |g| is near eps: in float32 the order of the sums,
     which differs by CPU and library, decides some weights' steps."""
     pytest.importorskip("torch")
-    model = to_float64(build(WGANGP, "points"))
+    model = to_float64(build(UnconditionedWGANGP, "points"))
     G, C = torch_copy(model.generator).double(), torch_copy(model.discriminator).double()
     opt_g = torch.optim.Adam(G.parameters(), lr=model.lr, betas=model.betas)
     opt_c = torch.optim.Adam(C.parameters(), lr=model.lr, betas=model.betas)

@@ -36,8 +36,12 @@ class TrueLogRatio(nn.Module):
         return (data + (x * x).sum(dim=1) / 2).reshape(len(x), 1)
 
 
+class UnconditionedGAN(GAN):
+    points_recipe = {**GAN.points_recipe, "clusters": 0}
+
+
 def known_ratio_model():
-    model = GAN((2,), lr=1e-3)
+    model = UnconditionedGAN((2,), lr=1e-3)
     model.generator, model.discriminator = FirstTwo(), TrueLogRatio()
     return model
 
@@ -72,7 +76,7 @@ def test_a_negative_shift_keeps_more_samples():
 @pytest.mark.parametrize("model, reason", [
     (WGAN((2,), lr=1e-4), "wasserstein loss, whose optimum is not the density ratio"),
     (SNGAN((1, 28, 28)), "hinge loss"),
-    (type("PackedGAN", (GAN,), {"pack": 2})((2,)), "packs of 2"),
+    (type("PackedGAN", (UnconditionedGAN,), {"pack": 2})((2,)), "packs of 2"),
 ])
 def test_models_whose_discriminator_gives_no_density_ratio_are_refused(model, reason):
     with pytest.raises(ValueError, match=reason):

@@ -17,6 +17,7 @@ took ring8 from 83.7 % to 91.0 % high-quality samples and grid25 from 17 to all 
 import minigen.nn.functional as F
 
 from .. import optim
+from .gan import GAN
 from .wgan import WGAN
 
 
@@ -27,6 +28,7 @@ class WGANGP(WGAN):
     points_defaults = {"steps": 20000, "batch_size": 256, "lr": 1e-3}
     betas = (0.5, 0.9)
     lr_decay = True
+    points_recipe = GAN.points_recipe   # self-conditioned on 50 clusters, as gan (docs/toy.md)
     discriminator_batch_norm = False
 
     def __init__(self, data_shape, lr=1e-4, num_classes=0, **options):
