@@ -13,6 +13,8 @@ data. Without the decay the toy samples wander as a cloud around the modes; with
 settle onto all eight of ring8 (docs/wgan-gp.png). On the toys λ = 10 holds the critic so
 close to 1-Lipschitz that samples stay on bridges between modes: over 20,000 steps λ = 0.1
 took ring8 from 83.7 % to 91.0 % high-quality samples and grid25 from 17 to all 25 modes.
+Self-conditioning on 50 k-means clusters of the points, as gan does, then removed the bridges:
+99.8 % on ring8 and 98.5 % on grid25 (docs/toy.md).
 """
 import minigen.nn.functional as F
 
