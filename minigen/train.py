@@ -315,10 +315,10 @@ def evaluate(model, source, count=2500, seeds=5, refine=None):
         check_refinable(model)
     kept = []   # DRS's share of draws kept, per call
 
-    def draw(count, labels=None):
+    def draw(n, labels=None):
         if refine is None:
-            return _samples(model, count, labels)
-        samples, share = rejection_sample(model, count)
+            return _samples(model, n, labels)
+        samples, share = rejection_sample(model, n)
         kept.append(share)
         return samples.cpu().numpy()
 
