@@ -12,7 +12,7 @@ from helpers import to_float64, torch
 from minigen.cli import ema_decay, main
 from minigen.models import DCGAN, GAN, SNGAN, ConditionalGAN
 from minigen.models.augment import diff_augment
-from minigen.models.networks import ProjectionDiscriminator
+from minigen.models.networks import MinibatchStdDev, ProjectionDiscriminator
 from minigen.models.ema import CALIBRATION_BATCHES, CALIBRATION_SIZE, AveragedModule
 from minigen.nn.utils import remove_spectral_norm, spectral_norm
 from minigen.testing import gradcheck, gradgradcheck
@@ -667,3 +667,23 @@ def test_sample_label_draws_a_class_of_a_conditional_model_and_refuses_others(tm
     assert not (tmp_path / "cgan" / "sampled.png").exists()
     assert main(["sample", checkpoint, "--label", "3", "--count", "4"]) == 0
     assert (tmp_path / "cgan" / "sampled.png").stat().st_size > 0
+
+
+# --- minibatch standard deviation -------------------------------------------------------------------
+
+def test_minibatch_stddev_appends_the_mean_spread_of_the_features_to_every_sample():
+    x = np.random.default_rng(0).standard_normal((6, 4))
+    out = MinibatchStdDev()(f64(x)).numpy()
+    assert out.shape == (6, 5)
+    np.testing.assert_array_equal(out[:, :4], x)
+    np.testing.assert_allclose(out[:, 4], np.sqrt(x.var(axis=0) + 1e-8).mean(), rtol=1e-14)
+    # copies have no spread: the feature a collapsed generator cannot fake
+    copies = MinibatchStdDev()(f64(np.tile(x[:1], (6, 1)))).numpy()
+    np.testing.assert_allclose(copies[:, 4], 1e-4, rtol=1e-12)
+
+
+@given(n=st.integers(2, 5), features=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_minibatch_stddev_passes_gradcheck_and_gradgradcheck(n, features, seed):
+    x = f64(np.random.default_rng(seed).standard_normal((n, features)), requires_grad=True)
+    assert gradcheck(MinibatchStdDev(), (x,))
+    assert gradgradcheck(MinibatchStdDev(), (x,))

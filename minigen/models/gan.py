@@ -26,8 +26,8 @@ from .augment import check_policy, diff_augment
 from .base import GenerativeModel, frozen, take
 from .clusters import kmeans
 from .ema import AveragedModule
-from .networks import (ProjectionDiscriminator, dcgan_discriminator, dcgan_features, dcgan_generator, mlp,
-                       radford_init_, spectral_normalized)
+from .networks import (MinibatchStdDev, ProjectionDiscriminator, dcgan_discriminator, dcgan_features,
+                       dcgan_generator, mlp, radford_init_, spectral_normalized)
 
 
 class GAN(GenerativeModel):
@@ -49,6 +49,7 @@ class GAN(GenerativeModel):
     # (docs/toy.md): self-conditioning on 50 clusters, and the learning rate decayed to 0
     points_recipe = {"spectral_norm": False, "ema": None, "clusters": 50, "lr_decay": True}
     pack = 1                           # samples D judges together (PacGAN); 1: one at a time
+    minibatch_std = False              # the MLP D sees the batch's spread (networks.MinibatchStdDev)
 
     def __init__(self, data_shape, lr=2e-4, num_classes=0, lr_g=None, lr_d=None, ema=None, augment=None):
         super().__init__(data_shape, lr, num_classes)
@@ -95,9 +96,12 @@ class GAN(GenerativeModel):
                             lambda: nn.LeakyReLU(0.01), nn.Tanh(), nn.Unflatten(1, self.data_shape))
             features = nn.Sequential(nn.Flatten(), *mlp([self.pack * self.data_size, 1024, 512, 256],
                                                         lambda: nn.LeakyReLU(0.01), nn.LeakyReLU(0.01)))
+            if self.minibatch_std:
+                features = nn.Sequential(*features, MinibatchStdDev())
+            width = 256 + self.minibatch_std
             if self.condition_count:
-                return generator, ProjectionDiscriminator(features, 256, self.condition_count)
-            return generator, nn.Sequential(*features, nn.Linear(256, 1))
+                return generator, ProjectionDiscriminator(features, width, self.condition_count)
+            return generator, nn.Sequential(*features, nn.Linear(width, 1))
         generator = points_generator(self.latent_dim + self.condition_count)
         if self.condition_count:
             return generator, ProjectionDiscriminator(points_features(2 * self.pack), POINTS_WIDTH,

@@ -3,6 +3,8 @@
 Shapes are for 28 × 28 images (MNIST); the comments give each layer's output for a batch
 of N.
 """
+import minigen
+
 from .. import nn
 
 
@@ -74,6 +76,16 @@ class ProjectionDiscriminator(nn.Module):
     def forward(self, x, labels):
         phi = self.features(x).reshape(len(x), -1)
         return self.score(phi).reshape(len(x)) + (self.embedding(labels) * phi).sum(dim=1)
+
+
+class MinibatchStdDev(nn.Module):
+    """Appends one feature to every sample of a (N, F) batch: the standard deviation of each
+    feature across the batch, averaged over the features (Karras et al., 2018). A discriminator
+    that sees it can tell a batch of near-copies from the variety of real data."""
+
+    def forward(self, x):
+        spread = (x.var(dim=0, unbiased=False) + 1e-8).sqrt().mean()
+        return minigen.cat([x, spread.expand(len(x), 1)], dim=1)
 
 
 def spectral_normalized(module):
