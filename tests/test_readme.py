@@ -36,3 +36,16 @@ def test_the_gradient_kit_example_runs():
     scope = {}
     exec(python_blocks()[3], scope)
     scope["test_softplus"]()
+
+
+def test_every_relative_link_in_the_readme_and_the_docs_resolves():
+    root = README.parent
+    pages = [README, *sorted((root / "docs").glob("*.md")), *sorted((root / "benchmarks").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if target.startswith(("http://", "https://", "mailto:", "#")):
+                continue
+            if not (page.parent / target.split("#")[0]).exists():
+                broken.append(f"{page.relative_to(root)}: {target}")
+    assert len(pages) > 3 and not broken, broken
