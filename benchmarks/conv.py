@@ -1,4 +1,4 @@
-"""Every convolution of shared/WORKLOADS.md's W2 (DCGAN) and W3 (WGAN-GP, whose critic has W2's
+"""Every convolution of docs/WORKLOADS.md's W2 (DCGAN) and W3 (WGAN-GP, whose critic has W2's
 convolutions), minigen's fast and reference kernels beside PyTorch, same process, same threads.
 
 Each layer is timed ``fwd`` (no graph) and ``fwdbwd`` (forward, then the gradients with

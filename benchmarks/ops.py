@@ -1,4 +1,4 @@
-"""Op microbenchmarks at shared/WORKLOADS.md's shapes: minigen beside PyTorch, same process.
+"""Op microbenchmarks at docs/WORKLOADS.md's shapes: minigen beside PyTorch, same process.
 
 Each op is timed twice: ``fwd`` (inputs need no grad, no graph recorded) and ``fwdbwd``
 (forward, then the gradients with respect to every tensor input, for a fixed random upstream

@@ -3,7 +3,7 @@
 A GAN is two networks in a game: the discriminator D learns to tell data from the
 generator's samples, the generator G learns to fool it. ``model.train_step`` runs one round
 (a D step on real and fake, then a G step through the updated D); this script feeds it
-batches and measures the result with the toy metrics of shared/EVALUATION.md. The model first
+batches and measures the result with the toy metrics of docs/METRICS.md. The model first
 clusters the data (``model.prepare``): on the toys it conditions both networks on 50 k-means
 clusters and draws a cluster by its share when it samples, so that the generator never has to
 bridge two modes (docs/toy.md).

@@ -240,7 +240,7 @@ def _parser():
             sub.add_argument("--rows", type=positive, default=8)
             sub.add_argument("--columns", type=positive, default=10)
 
-    bench.add_arguments(command("bench", bench.command, "time shared/WORKLOADS.md's training iterations "
+    bench.add_arguments(command("bench", bench.command, "time docs/WORKLOADS.md's training iterations "
                                 "W1-W4 beside PyTorch, or profile where minigen's time goes"))
     command("list", list_command, "the models and datasets, with their defaults")
     return parser

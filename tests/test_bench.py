@@ -1,4 +1,4 @@
-"""minigen.bench: the workloads W1-W4 are the ones shared/WORKLOADS.md defines (networks,
+"""minigen.bench: the workloads W1-W4 are the ones docs/WORKLOADS.md defines (networks,
 parameter counts, data), minigen and PyTorch compute the same iteration (same losses, gradients
 and updated parameters from the same weights, batch and noise), the timing command writes the
 documented JSON, the profile accounts for the whole iteration and restores what it wraps, and the

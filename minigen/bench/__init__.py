@@ -1,4 +1,4 @@
-"""Benchmarks that ship with the package (``minigen bench``): shared/WORKLOADS.md's training
+"""Benchmarks that ship with the package (``minigen bench``): docs/WORKLOADS.md's training
 workloads W1-W4 timed beside PyTorch (``workloads``), and where one iteration of minigen's
 spends its time (``profile``). ``harness`` is the timing and reporting code every benchmark
 (these and the scripts in benchmarks/) shares.

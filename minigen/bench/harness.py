@@ -1,4 +1,4 @@
-"""The timing loop and the reporting every benchmark shares (shared/WORKLOADS.md's protocol).
+"""The timing loop and the reporting every benchmark shares (docs/WORKLOADS.md's protocol).
 
 ``time_call`` is the ops' protocol: warm up, then take ``samples`` samples; each sample times an
 inner loop of ``repeat`` calls, with ``repeat`` chosen so that a sample lasts at least

@@ -1,4 +1,4 @@
-"""shared/WORKLOADS.md's training workloads, minigen beside PyTorch in one process.
+"""docs/WORKLOADS.md's training workloads, minigen beside PyTorch in one process.
 
   w1 mlp-gan      MLP GAN, B 64, BCE, Adam(2e-4, (0.5, 0.999))
   w2 dcgan-28     DCGAN with BatchNorm, B 64, BCE, Adam(2e-4, (0.5, 0.999))

@@ -1,4 +1,4 @@
-"""The toy 2-D distributions GANs are tried on, pinned down as in shared/EVALUATION.md.
+"""The toy 2-D distributions GANs are tried on, pinned down as in docs/METRICS.md.
 
 ``ring8`` and ``grid25`` are equal-weight Gaussian mixtures whose modes the metrics count;
 ``swissroll`` and ``moons`` are shapes with no modes. Every sample comes from a NumPy

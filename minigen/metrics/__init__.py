@@ -1,4 +1,4 @@
-"""How good generated samples are, measured as shared/EVALUATION.md defines it.
+"""How good generated samples are, measured as docs/METRICS.md defines it.
 
 - ``toy``: the toy 2-D mixtures, each sample assigned to its nearest mode (high-quality share,
   modes captured, reverse KL), repeated over seeds with standard errors;

@@ -1,4 +1,4 @@
-"""Quality of generated digits, measured as shared/EVALUATION.md defines it for MNIST.
+"""Quality of generated digits, measured as docs/METRICS.md defines it for MNIST.
 
 All three figures come from the shipped digit classifier (``classifier.py``):
 

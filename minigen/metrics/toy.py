@@ -1,4 +1,4 @@
-"""How good generated samples are, measured as shared/EVALUATION.md defines it.
+"""How good generated samples are, measured as docs/METRICS.md defines it.
 
 Toy 2-D mixtures: each sample is assigned to its nearest mean; from that assignment come the
 high-quality share, the modes captured (two ways) and the reverse KL of the mode histogram.
