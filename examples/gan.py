@@ -17,7 +17,7 @@ from minigen.data import DataLoader, TOY, toy_dataset
 from minigen.metrics import toy_metrics
 from minigen.models import GAN
 from minigen.plots import save_scatter
-from minigen.train import set_lr
+from minigen.train import decay_lr
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--steps", type=int, default=10000)
@@ -30,7 +30,7 @@ data = DataLoader(train, batch_size=256, shuffle=True, drop_last=True)
 model = GAN(data_shape=(2,), lr=1e-3)
 model.prepare(train)
 for step, batch in zip(range(args.steps), data.stream()):
-    set_lr(model, 1e-3 * (1 - step / args.steps))   # linear decay: the samples settle on the modes
+    decay_lr(model, 1 - step / args.steps)   # linear decay: the samples settle on the modes
     losses = model.train_step(batch, step)
     if step % 500 == 0:
         print(f"step {step:5d}  " + "  ".join(f"{k} {v:.3f}" for k, v in losses.items()))

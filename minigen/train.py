@@ -138,7 +138,7 @@ def train(config, resume=False, progress=True, on_step=None):
         while run.step < total:
             started = time.perf_counter()
             if model.lr_decay:
-                set_lr(model, config.lr * (1 - run.step / total))
+                decay_lr(model, 1 - run.step / total)
             batch = tuple(t.to(config.device) for t in next(batches))
             losses = model.train_step(batch, run.step)
             run.elapsed += time.perf_counter() - started
@@ -290,11 +290,13 @@ def _frame_step(path):
     return int(path.stem.removeprefix("step_"))
 
 
-def set_lr(model, lr):
-    """Set the learning rate of every optimiser of ``model``."""
-    for optimizer in model.optimizers().values():
+def decay_lr(model, fraction):
+    """Set every optimiser of ``model`` to ``fraction`` of its own starting learning rate, so that
+    a GAN's ``lr_g`` and ``lr_d`` keep their ratio."""
+    rates = model.learning_rates()
+    for name, optimizer in model.optimizers().items():
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = rates[name] * fraction
 
 
 @no_grad()

@@ -255,6 +255,14 @@ def test_wgan_gp_decays_its_learning_rate_linearly_to_zero(tmp_path):
         assert optimizer["param_groups"][0]["lr"] == pytest.approx(1e-3 * (1 - 9 / 10))
 
 
+def test_the_decay_keeps_the_ratio_of_a_gans_two_learning_rates(tmp_path):
+    train(config(tmp_path, model="wgan-gp", steps=10, lr=1e-3, lr_g=4e-4, lr_d=2e-3), progress=False)
+    groups = {name: optimizer["param_groups"][0]["lr"]
+              for name, optimizer in parameters(tmp_path / "run")["optimizers"].items()}
+    assert groups["generator"] == pytest.approx(4e-4 * (1 - 9 / 10))
+    assert groups["discriminator"] == pytest.approx(2e-3 * (1 - 9 / 10))
+
+
 def test_defaults_come_from_the_model_and_the_kind_of_data():
     toy = TrainConfig("wgan-gp").resolved()
     assert (toy.data, toy.steps, toy.batch_size, toy.lr, toy.seed) == ("ring8", 20000, 256, 1e-3, 0)

@@ -68,6 +68,10 @@ class GenerativeModel(nn.Module):
         """The model's optimisers by name, for checkpoints."""
         raise NotImplementedError
 
+    def learning_rates(self):
+        """Each optimiser's learning rate before any decay, by the names of ``optimizers``."""
+        return {name: self.lr for name in self.optimizers()}
+
     def train_step(self, batch, step):
         """Learn from one batch (a tuple: data, then labels if any); return the losses."""
         raise NotImplementedError

@@ -133,6 +133,9 @@ class GAN(GenerativeModel):
     def optimizers(self):
         return {"generator": self.opt_g, "discriminator": self.opt_d}
 
+    def learning_rates(self):
+        return {"generator": self.lr_g, "discriminator": self.lr_d}
+
     def latent(self, count):
         shape = (self.latent_dim, 1, 1) if self.convolutional else (self.latent_dim,)
         return minigen.randn(count, *shape, device=self.device)   # for convolutions, z is a 1 × 1 image
