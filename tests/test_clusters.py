@@ -112,3 +112,12 @@ def test_points_keep_their_own_recipe_whatever_the_images_use():
     assert on_points.clusters == GAN.points_recipe["clusters"] == 50 and on_points.lr_decay
     assert on_points.generator_ema is None and not on_points.spectral_norm
     assert image_recipe((1, 28, 28)).clusters == 20
+
+
+def test_w1s_mlps_on_images_take_their_own_recipe_and_the_convolutional_gans_do_not():
+    mlp = GAN((1, 28, 28), lr=2e-4)
+    assert mlp.clusters == 20 and mlp.lr_decay and mlp.generator_ema is not None
+    assert mlp.lr_g == 2e-4 and mlp.lr_d == 2e-5   # D at a tenth of G's rate
+    assert GAN((1, 28, 28), lr=2e-4, lr_d=1e-3).lr_d == 1e-3   # unless asked otherwise
+    convolutional = DCGAN((1, 28, 28), lr=2e-4)
+    assert not convolutional.lr_decay and convolutional.lr_d == 2e-4

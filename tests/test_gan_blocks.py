@@ -586,7 +586,7 @@ def test_a_packed_image_discriminator_stacks_the_pack_as_channels():
     minigen.manual_seed(0)
     dcgan = type("PackedDCGAN", (DCGAN,), {"pack": 2, "clusters": 0})((1, 28, 28))
     assert dcgan.discriminator[0].in_channels == 2
-    mlp_gan = type("PackedMLP", (GAN,), {"pack": 2})((1, 28, 28))
+    mlp_gan = type("PackedMLP", (GAN,), {"pack": 2, "mlp_recipe": {**GAN.mlp_recipe, "clusters": 0}})((1, 28, 28))
     assert mlp_gan.discriminator[1].in_features == 2 * 784
     images = minigen.randn(4, 1, 28, 28)
     assert mlp_gan.discriminate(images).shape == (2,) and dcgan.discriminate(images).shape == (2,)

@@ -268,7 +268,7 @@ def test_defaults_come_from_the_model_and_the_kind_of_data():
     assert (toy.data, toy.steps, toy.batch_size, toy.lr, toy.seed) == ("ring8", 20000, 256, 1e-3, 0)
     assert toy.out == "runs/wgan-gp-ring8"
     digits = TrainConfig("wgan-gp", data="digits").resolved()
-    assert (digits.steps, digits.batch_size, digits.lr) == (7500, 64, 1e-4)
+    assert (digits.steps, digits.batch_size, digits.lr) == (6000, 64, 1e-4)
     assert TrainConfig("dcgan", epochs=2).resolved().steps is None
     with pytest.raises(ValueError, match="not both"):
         TrainConfig("dcgan", steps=1, epochs=1).resolved()

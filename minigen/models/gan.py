@@ -32,8 +32,8 @@ from .networks import (MinibatchStdDev, ProjectionDiscriminator, dcgan_discrimin
 
 class GAN(GenerativeModel):
     name = "gan"
-    default_data = "ring8"   # on the digits, W1's MLPs collapse to a few modes (use dcgan)
-    defaults = {"steps": 3000, "batch_size": 64, "lr": 2e-4}
+    default_data = "ring8"   # on the digits (W1's MLPs) dcgan's samples are far better
+    defaults = {"steps": 6000, "batch_size": 64, "lr": 2e-4}
     points_defaults = {"steps": 10000, "batch_size": 256, "lr": 1e-3}
     betas = (0.5, 0.999)   # Radford et al.'s Adam settings, also W1's
     image_latent_dim, points_latent_dim = 64, 8
@@ -45,23 +45,27 @@ class GAN(GenerativeModel):
     spectral_norm = False              # spectral normalisation of D's weights
     ema = None                         # decay of G's weight average used for samples, None for none
     clusters = 0                       # self-conditioning on this many k-means clusters (clusters.py)
-    # what differs on the 2-D toy data, where each technique was measured apart from the images
-    # (docs/toy.md): self-conditioning on 50 clusters, and the learning rate decayed to 0
+    d_lr_scale = 1.0                   # D's learning rate as a share of --lr, unless --lr-d is given
+    # Where the networks differ, so do the recipes, each measured apart. On the 2-D toy data
+    # (docs/toy.md): self-conditioning on 50 clusters, the learning rate decayed to 0. With W1's
+    # MLPs on images (docs/samples.md, G10): 20 clusters, the decay, the weight average, and D
+    # learning at a tenth of G's rate, or it wins outright and G collapses.
     points_recipe = {"spectral_norm": False, "ema": None, "clusters": 50, "lr_decay": True}
+    mlp_recipe = {"clusters": 20, "ema": 0.999, "lr_decay": True, "d_lr_scale": 0.1}
     pack = 1                           # samples D judges together (PacGAN); 1: one at a time
     minibatch_std = False              # the MLP D sees the batch's spread (networks.MinibatchStdDev)
 
     def __init__(self, data_shape, lr=2e-4, num_classes=0, lr_g=None, lr_d=None, ema=None, augment=None):
         super().__init__(data_shape, lr, num_classes)
-        self.lr_g, self.lr_d = lr_g or lr, lr_d or lr
+        recipe = self.points_recipe if not self.is_image else {} if self.convolutional else self.mlp_recipe
+        for name, value in recipe.items():
+            setattr(self, name, value)
+        self.lr_g, self.lr_d = lr_g or lr, lr_d or lr * self.d_lr_scale
         if augment is not None:
             self.augment = augment
         if self.augment:
             check_policy(self.augment)   # a typo fails now, not at the first step
         self.latent_dim = self.image_latent_dim if self.is_image else self.points_latent_dim
-        if not self.is_image:
-            for name, value in self.points_recipe.items():
-                setattr(self, name, value)
         if self.pack > 1 and self.condition_count:
             raise ValueError(f"{self.name}: packing (pack={self.pack}) would need one label per pack; "
                              "labels and clusters give one per sample")
