@@ -102,15 +102,16 @@ class GAN(GenerativeModel):
                                                         lambda: nn.LeakyReLU(0.01), nn.LeakyReLU(0.01)))
             if self.minibatch_std:
                 features = nn.Sequential(*features, MinibatchStdDev())
-            width = 256 + self.minibatch_std
-            if self.condition_count:
-                return generator, ProjectionDiscriminator(features, width, self.condition_count)
-            return generator, nn.Sequential(*features, nn.Linear(width, 1))
+            return generator, self.score_head(features, 256 + self.minibatch_std)
         generator = points_generator(self.latent_dim + self.condition_count)
+        return generator, self.score_head(points_features(2 * self.pack), POINTS_WIDTH)
+
+    def score_head(self, features, width):
+        """D from its body ``features`` (N, width): a projection of the condition if the model has
+        one, else a linear layer."""
         if self.condition_count:
-            return generator, ProjectionDiscriminator(points_features(2 * self.pack), POINTS_WIDTH,
-                                                      self.condition_count)
-        return generator, nn.Sequential(*points_features(2 * self.pack), nn.Linear(POINTS_WIDTH, 1))
+            return ProjectionDiscriminator(features, width, self.condition_count)
+        return nn.Sequential(*features, nn.Linear(width, 1))
 
     @property
     def condition_count(self):
